@@ -2,3 +2,5 @@
 //!
 //! Modules are added as the request path is built:
 //! HTTP -> dialect codec -> faults -> service -> store.
+
+pub mod wire;
