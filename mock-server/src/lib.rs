@@ -2,3 +2,6 @@
 //!
 //! Modules are added as the request path is built:
 //! HTTP -> dialect codec -> faults -> service -> store.
+
+pub mod auth;
+pub mod checksum;
