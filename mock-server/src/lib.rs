@@ -4,4 +4,5 @@
 //! HTTP -> dialect codec -> faults -> service -> store.
 
 pub mod auth;
+pub mod aws_chunked;
 pub mod checksum;
