@@ -44,6 +44,8 @@ pub mod qs;
 pub mod sigv2;
 pub mod sigv4;
 
+#[cfg(test)]
+mod capture_tests;
 
 use std::fmt;
 use std::time::SystemTime;
