@@ -27,7 +27,9 @@ async fn read_body(body: Incoming) -> Result<Vec<u8>, String> {
         let frame = frame.map_err(|e| format!("could not read the request body: {e}"))?;
         if let Ok(d) = frame.into_data() {
             if out.len() + d.len() > MAX_ADMIN_BODY {
-                return Err(format!("admin request bodies are limited to {MAX_ADMIN_BODY} bytes"));
+                return Err(format!(
+                    "admin request bodies are limited to {MAX_ADMIN_BODY} bytes"
+                ));
             }
             out.extend_from_slice(&d);
         }
@@ -38,7 +40,12 @@ async fn read_body(body: Incoming) -> Result<Vec<u8>, String> {
 fn add_faults(app: &App, body: &[u8]) -> Response {
     let value: serde_json::Value = match serde_json::from_slice(body) {
         Ok(v) => v,
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("expected a JSON fault rule or array of rules: {e}")),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("expected a JSON fault rule or array of rules: {e}"),
+            )
+        }
     };
     let rules: Vec<serde_json::Value> = match value {
         serde_json::Value::Array(a) => a,
@@ -67,18 +74,23 @@ fn add_faults(app: &App, body: &[u8]) -> Response {
 fn journal_filter(raw_query: &str) -> Result<crate::journal::JournalFilter, String> {
     let mut f = crate::journal::JournalFilter::default();
     if let Some(op) = crate::auth::encoding::query_param(raw_query, "op") {
-        f.op = Some(crate::ops::OpKind::from_name(&op).ok_or_else(|| format!("unknown operation {op:?}"))?);
+        f.op = Some(
+            crate::ops::OpKind::from_name(&op)
+                .ok_or_else(|| format!("unknown operation {op:?}"))?,
+        );
     }
     if let Some(s) = crate::auth::encoding::query_param(raw_query, "since") {
-        f.since = Some(s.parse().map_err(|_| format!("since: expected a sequence number, got {s:?}"))?);
+        f.since = Some(
+            s.parse()
+                .map_err(|_| format!("since: expected a sequence number, got {s:?}"))?,
+        );
     }
     Ok(f)
 }
 
 fn json(status: StatusCode, value: &impl serde::Serialize) -> Response {
-    let body = serde_json::to_vec_pretty(value).unwrap_or_else(|e| {
-        format!("{{\"error\":\"could not serialise: {e}\"}}").into_bytes()
-    });
+    let body = serde_json::to_vec_pretty(value)
+        .unwrap_or_else(|e| format!("{{\"error\":\"could not serialise: {e}\"}}").into_bytes());
     http::Response::builder()
         .status(status)
         .header("content-type", "application/json")
@@ -98,7 +110,10 @@ pub async fn handle(app: &App, head: &RequestHead, body: Incoming) -> Response {
             .and_then(|a| a.strip_prefix("Bearer "))
             .or_else(|| head.header("x-mock-admin-token"));
         if bearer != Some(token.as_str()) {
-            return error(StatusCode::UNAUTHORIZED, "the admin API requires its token (Authorization: Bearer TOKEN)");
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "the admin API requires its token (Authorization: Bearer TOKEN)",
+            );
         }
     }
     let path = head.raw_path.trim_end_matches('/');

@@ -5,22 +5,22 @@ use crate::admin;
 use crate::auth::{self, CredentialProvider, SignableRequest};
 use crate::dialect::{self, s3::S3Codec, Codec, CodecContext, Dialect};
 use crate::error::{ErrorCode, ServiceError};
+use crate::faults::{Action, FaultEngine, Fired, RequestIdentity};
 use crate::http::body::HttpPayload;
+use crate::http::response;
 use crate::http::response::Response;
 use crate::http::server::DropConnection;
 use crate::http::RequestHead;
-use crate::ops::{Limits, Operation, Output};
-use crate::faults::{Action, FaultEngine, Fired, RequestIdentity};
-use crate::http::response;
 use crate::journal::{Journal, JournalEntry};
+use crate::ops::{Limits, Operation, Output};
 use crate::service::Service;
 use bytes::Bytes;
 use http::StatusCode;
 use http_body_util::BodyExt;
-use std::time::Duration;
 use hyper::body::Incoming;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use std::time::SystemTime;
 
 /// Settings of the request path.
@@ -106,7 +106,11 @@ impl App {
     }
 
     /// Handles one request. An `Err` makes hyper drop the connection without an answer.
-    pub async fn handle(&self, req: hyper::Request<Incoming>, tls: bool) -> Result<Response, DropConnection> {
+    pub async fn handle(
+        &self,
+        req: hyper::Request<Incoming>,
+        tls: bool,
+    ) -> Result<Response, DropConnection> {
         let (parts, body) = req.into_parts();
         let head = RequestHead::from_parts(&parts, tls, self.request_id());
         if head.raw_path == "/_mock" || head.raw_path.starts_with("/_mock/") {
@@ -139,7 +143,11 @@ impl App {
         }
     }
 
-    fn verify(&self, head: &RequestHead, vhost: Option<&str>) -> Result<Option<auth::Verified>, ServiceError> {
+    fn verify(
+        &self,
+        head: &RequestHead,
+        vhost: Option<&str>,
+    ) -> Result<Option<auth::Verified>, ServiceError> {
         let Some(creds) = &self.config.credentials else {
             return Ok(None);
         };
@@ -164,7 +172,14 @@ impl App {
     }
 
     /// Renders a service error, draining an unread body first so the connection survives.
-    async fn fail(&self, codec: &dyn Codec, head: &RequestHead, e: ServiceError, body: Option<Incoming>, entry: &mut JournalEntry) -> Outcome {
+    async fn fail(
+        &self,
+        codec: &dyn Codec,
+        head: &RequestHead,
+        e: ServiceError,
+        body: Option<Incoming>,
+        entry: &mut JournalEntry,
+    ) -> Outcome {
         entry.error_code = Some(e.code.s3_code().to_string());
         if let Some(body) = body {
             drain(head, body).await;
@@ -173,7 +188,13 @@ impl App {
     }
 
     /// Parse -> auth -> faults -> service -> render.
-    async fn run(&self, codec: &dyn Codec, head: &RequestHead, body: Incoming, entry: &mut JournalEntry) -> Outcome {
+    async fn run(
+        &self,
+        codec: &dyn Codec,
+        head: &RequestHead,
+        body: Incoming,
+        entry: &mut JournalEntry,
+    ) -> Outcome {
         let parsed = match codec.parse(head, &self.codec_context()) {
             Ok(p) => p,
             Err(e) => return self.fail(codec, head, e, Some(body), entry).await,
@@ -213,13 +234,22 @@ impl App {
                 tokio::time::sleep(Duration::from_millis(ms.unwrap_or(600_000))).await;
                 return Outcome::Drop("stall".into());
             }
-            Some(Action::Error { status, code, message }) => {
-                let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let code = code.clone().unwrap_or_else(|| default_code(status).to_string());
+            Some(Action::Error {
+                status,
+                code,
+                message,
+            }) => {
+                let status =
+                    StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let code = code
+                    .clone()
+                    .unwrap_or_else(|| default_code(status).to_string());
                 entry.error_code = Some(code.clone());
                 drain(head, body).await;
                 plan.delay().await;
-                let msg = message.clone().unwrap_or_else(|| format!("{code} injected by the mock's fault rules."));
+                let msg = message
+                    .clone()
+                    .unwrap_or_else(|| format!("{code} injected by the mock's fault rules."));
                 return Outcome::Respond(codec.render_custom_error(head, status, &code, &msg));
             }
             Some(Action::ErrorIn200 { code, message }) => {
@@ -227,9 +257,9 @@ impl App {
                 entry.error_code = Some(code.clone());
                 drain(head, body).await;
                 plan.delay().await;
-                let msg = message
-                    .clone()
-                    .unwrap_or_else(|| "We encountered an internal error. Please try again.".into());
+                let msg = message.clone().unwrap_or_else(|| {
+                    "We encountered an internal error. Please try again.".into()
+                });
                 return Outcome::Respond(codec.render_error_in_200(head, &code, &msg));
             }
             _ => {}
@@ -245,11 +275,34 @@ impl App {
                         if let Operation::CompleteMultipartUpload { parts, .. } = &op {
                             entry.completed_parts = parts
                                 .iter()
-                                .map(|p| (p.number, p.etag.as_deref().unwrap_or("").trim_matches('"').to_string()))
+                                .map(|p| {
+                                    (
+                                        p.number,
+                                        p.etag
+                                            .as_deref()
+                                            .unwrap_or("")
+                                            .trim_matches('"')
+                                            .to_string(),
+                                    )
+                                })
                                 .collect();
                         }
-                        if let Some(Action::SlowComplete { interval_ms, duration_ms, error }) = &plan.primary {
-                            return self.slow_complete(codec, head, op, limits, *interval_ms, *duration_ms, error.clone(), entry);
+                        if let Some(Action::SlowComplete {
+                            interval_ms,
+                            duration_ms,
+                            error,
+                        }) = &plan.primary
+                        {
+                            return self.slow_complete(
+                                codec,
+                                head,
+                                op,
+                                limits,
+                                *interval_ms,
+                                *duration_ms,
+                                error.clone(),
+                                entry,
+                            );
                         }
                         self.dispatch(op, None, &limits).await
                     }
@@ -260,8 +313,13 @@ impl App {
                 Ok(s) => s,
                 Err(e) => return self.fail(codec, head, e, Some(body), entry).await,
             };
-            entry.integrity = spec.content_md5.is_some() || spec.checksum.as_ref().is_some_and(|c| c.value.is_some() || c.trailer.is_some());
-            if let (Some(_), Some(signer)) = (&spec.aws_chunked, verified.and_then(|v| v.streaming)) {
+            entry.integrity = spec.content_md5.is_some()
+                || spec
+                    .checksum
+                    .as_ref()
+                    .is_some_and(|c| c.value.is_some() || c.trailer.is_some());
+            if let (Some(_), Some(signer)) = (&spec.aws_chunked, verified.and_then(|v| v.streaming))
+            {
                 spec.aws_chunked = Some(crate::aws_chunked::ChunkSignatureMode::Signed(signer));
             }
             let mut payload = match HttpPayload::new(body, spec) {
@@ -338,13 +396,22 @@ impl App {
         let rest = async move {
             let codec = codec_for_dialect(codec_dialect, &head2);
             let resp = match error {
-                Some(code) => codec.render_error_in_200(&head2, &code, "We encountered an internal error. Please try again."),
+                Some(code) => codec.render_error_in_200(
+                    &head2,
+                    &code,
+                    "We encountered an internal error. Please try again.",
+                ),
                 None => match dispatch_on(&service, op, None, &limits).await {
                     Ok((op, out)) => codec.render(&head2, &op, out),
                     Err(e) => codec.render_error_in_200(&head2, e.code.s3_code(), &e.message),
                 },
             };
-            let bytes = resp.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+            let bytes = resp
+                .into_body()
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
             strip_declaration(bytes)
         };
         let (prefix, content_type) = codec.keepalive_prefix();
@@ -379,13 +446,25 @@ pub async fn dispatch_on(
         let out = match &op {
             Operation::ApiVersionProbe => Output::ApiVersion,
             Operation::ListBuckets => Output::Buckets(svc.list_buckets()),
-            Operation::CreateBucket { bucket } => svc.create_bucket(bucket).map(|_| Output::Empty)?,
+            Operation::CreateBucket { bucket } => {
+                svc.create_bucket(bucket).map(|_| Output::Empty)?
+            }
             Operation::HeadBucket { bucket } => svc.head_bucket(bucket).map(|_| Output::Empty)?,
-            Operation::DeleteBucket { bucket } => svc.delete_bucket(bucket).map(|_| Output::Empty)?,
-            Operation::GetBucketLocation { bucket } => svc.head_bucket(bucket).map(|_| Output::Location(None))?,
-            Operation::GetBucketVersioning { bucket } => svc.head_bucket(bucket).map(|_| Output::Versioning)?,
-            Operation::ListObjects { input, .. } => Output::Objects(svc.list_objects(input.clone())?),
-            Operation::ListObjectVersions { input } => Output::Versions(svc.list_objects(input.clone())?),
+            Operation::DeleteBucket { bucket } => {
+                svc.delete_bucket(bucket).map(|_| Output::Empty)?
+            }
+            Operation::GetBucketLocation { bucket } => {
+                svc.head_bucket(bucket).map(|_| Output::Location(None))?
+            }
+            Operation::GetBucketVersioning { bucket } => {
+                svc.head_bucket(bucket).map(|_| Output::Versioning)?
+            }
+            Operation::ListObjects { input, .. } => {
+                Output::Objects(svc.list_objects(input.clone())?)
+            }
+            Operation::ListObjectVersions { input } => {
+                Output::Versions(svc.list_objects(input.clone())?)
+            }
             Operation::PutObject {
                 bucket,
                 key,
@@ -393,8 +472,15 @@ pub async fn dispatch_on(
                 if_none_match_any,
             } => {
                 let payload = payload.ok_or_else(|| ServiceError::new(ErrorCode::InternalError))?;
-                svc.put_object(bucket, key, attrs.clone(), *if_none_match_any, payload, limits)
-                    .await?
+                svc.put_object(
+                    bucket,
+                    key,
+                    attrs.clone(),
+                    *if_none_match_any,
+                    payload,
+                    limits,
+                )
+                .await?
             }
             Operation::CopyObject {
                 bucket,
@@ -411,9 +497,20 @@ pub async fn dispatch_on(
                 conditions,
                 checksum_mode,
                 ..
-            } => Output::Object(svc.get_object(bucket, key, *range, *part_number, conditions, *checksum_mode)?),
-            Operation::DeleteObject { bucket, key } => svc.delete_object(bucket, key).map(|_| Output::Empty)?,
-            Operation::DeleteObjects { bucket, keys, .. } => Output::Deleted(svc.delete_objects(bucket, keys)?),
+            } => Output::Object(svc.get_object(
+                bucket,
+                key,
+                *range,
+                *part_number,
+                conditions,
+                *checksum_mode,
+            )?),
+            Operation::DeleteObject { bucket, key } => {
+                svc.delete_object(bucket, key).map(|_| Output::Empty)?
+            }
+            Operation::DeleteObjects { bucket, keys, .. } => {
+                Output::Deleted(svc.delete_objects(bucket, keys)?)
+            }
             Operation::CreateMultipartUpload {
                 bucket,
                 key,
@@ -439,8 +536,17 @@ pub async fn dispatch_on(
                 range,
                 conditions,
             } => {
-                svc.upload_part_copy(bucket, key, upload_id, *part_number, source, *range, conditions, limits)
-                    .await?
+                svc.upload_part_copy(
+                    bucket,
+                    key,
+                    upload_id,
+                    *part_number,
+                    source,
+                    *range,
+                    conditions,
+                    limits,
+                )
+                .await?
             }
             Operation::ListParts {
                 bucket,
@@ -448,7 +554,13 @@ pub async fn dispatch_on(
                 upload_id,
                 max_parts,
                 part_number_marker,
-            } => Output::Parts(svc.list_parts(bucket, key, upload_id, *max_parts, *part_number_marker)?),
+            } => Output::Parts(svc.list_parts(
+                bucket,
+                key,
+                upload_id,
+                *max_parts,
+                *part_number_marker,
+            )?),
             Operation::ListMultipartUploads {
                 bucket,
                 prefix,
@@ -480,9 +592,13 @@ pub async fn dispatch_on(
                 etag_override.as_deref(),
                 limits,
             )?,
-            Operation::AbortMultipartUpload { bucket, key, upload_id } => {
-                svc.abort_multipart_upload(bucket, key, upload_id).map(|_| Output::Empty)?
-            }
+            Operation::AbortMultipartUpload {
+                bucket,
+                key,
+                upload_id,
+            } => svc
+                .abort_multipart_upload(bucket, key, upload_id)
+                .map(|_| Output::Empty)?,
         };
         Ok((op, out))
     }
@@ -494,7 +610,10 @@ async fn read_document(mut body: Incoming) -> Result<Vec<u8>, ServiceError> {
     let mut out = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
-            ServiceError::with_message(ErrorCode::IncompleteBody, format!("request body could not be read: {e}"))
+            ServiceError::with_message(
+                ErrorCode::IncompleteBody,
+                format!("request body could not be read: {e}"),
+            )
         })?;
         if let Ok(data) = frame.into_data() {
             if out.len() + data.len() > limit {
@@ -665,8 +784,13 @@ fn strip_declaration(bytes: Bytes) -> Bytes {
 fn codec_for_dialect(d: Dialect, head: &RequestHead) -> Box<dyn Codec> {
     match d {
         Dialect::Obs => {
-            let native = head.header("authorization").is_some_and(|a| a.starts_with("OBS "))
-                || head.headers.keys().any(|k| k.as_str().starts_with("x-obs-"));
+            let native = head
+                .header("authorization")
+                .is_some_and(|a| a.starts_with("OBS "))
+                || head
+                    .headers
+                    .keys()
+                    .any(|k| k.as_str().starts_with("x-obs-"));
             Box::new(S3Codec::obs(native))
         }
         Dialect::S3 | Dialect::QingStor => Box::new(S3Codec::S3),

@@ -134,17 +134,31 @@ impl ErrorCode {
             InvalidRange | InvalidPartNumber => 416,
             PreconditionFailed => 412,
             NotModified => 304,
-            AccessDenied | SignatureDoesNotMatch | InvalidAccessKeyId | RequestTimeTooSkewed
+            AccessDenied
+            | SignatureDoesNotMatch
+            | InvalidAccessKeyId
+            | RequestTimeTooSkewed
             | ExpiredRequest => 403,
             MissingContentLength => 411,
             MethodNotAllowed => 405,
             NotImplemented => 501,
             SlowDown | ServiceUnavailable => 503,
             InternalError => 500,
-            InvalidPart | InvalidPartOrder | EntityTooSmall | EntityTooLarge | InvalidArgument
-            | MalformedXml | BadDigest | InvalidDigest | ContentSha256Mismatch
-            | InvalidBucketName | IncompleteBody | InvalidRequest | KeyTooLong
-            | MetadataTooLarge | RequestTimeout => 400,
+            InvalidPart
+            | InvalidPartOrder
+            | EntityTooSmall
+            | EntityTooLarge
+            | InvalidArgument
+            | MalformedXml
+            | BadDigest
+            | InvalidDigest
+            | ContentSha256Mismatch
+            | InvalidBucketName
+            | IncompleteBody
+            | InvalidRequest
+            | KeyTooLong
+            | MetadataTooLarge
+            | RequestTimeout => 400,
         }
     }
 

@@ -124,10 +124,9 @@ impl Expect {
     pub fn check(&self, journal: &[JournalEntry]) -> Result<(), String> {
         let start = match self.after {
             None => 0,
-            Some(op) => match journal
-                .iter()
-                .position(|e| e.op == Some(op) && e.status.is_some_and(|s| s < 300) && e.error_code.is_none())
-            {
+            Some(op) => match journal.iter().position(|e| {
+                e.op == Some(op) && e.status.is_some_and(|s| s < 300) && e.error_code.is_none()
+            }) {
                 Some(i) => i + 1,
                 None => journal.len(),
             },
@@ -167,7 +166,11 @@ pub fn verify(expectations: &[Expect], journal: &[JournalEntry]) -> Result<(), S
     if failures.is_empty() {
         return Ok(());
     }
-    let mut report = format!("{} of {} expectations failed:\n", failures.len(), expectations.len());
+    let mut report = format!(
+        "{} of {} expectations failed:\n",
+        failures.len(),
+        expectations.len()
+    );
     for f in &failures {
         let _ = writeln!(report, "  - {f}");
     }
@@ -218,12 +221,20 @@ mod tests {
             entry(5, OpKind::CompleteMultipartUpload, None, 200),
             entry(6, OpKind::UploadPart, Some(3), 200),
         ];
-        assert!(Expect::op(OpKind::UploadPart).part(2).times(2).check(&j).is_ok());
+        assert!(Expect::op(OpKind::UploadPart)
+            .part(2)
+            .times(2)
+            .check(&j)
+            .is_ok());
         assert!(Expect::none(OpKind::AbortMultipartUpload).check(&j).is_ok());
         let late = Expect::none(OpKind::UploadPart).after(OpKind::CompleteMultipartUpload);
         let err = late.check(&j).unwrap_err();
         assert!(err.contains("saw 1") && err.contains("#6"), "{err}");
-        let report = verify(&[late, Expect::op(OpKind::AbortMultipartUpload).times(1)], &j).unwrap_err();
+        let report = verify(
+            &[late, Expect::op(OpKind::AbortMultipartUpload).times(1)],
+            &j,
+        )
+        .unwrap_err();
         assert!(report.starts_with("2 of 2 expectations failed"), "{report}");
     }
 }

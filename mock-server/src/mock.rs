@@ -122,8 +122,13 @@ impl MockServerBuilder {
         self
     }
     /// Verify signatures with these credentials (repeatable). Without any, every request passes.
-    pub fn credentials(mut self, access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
-        self.credentials.push(Credentials::new(access_key, secret_key));
+    pub fn credentials(
+        mut self,
+        access_key: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> Self {
+        self.credentials
+            .push(Credentials::new(access_key, secret_key));
         self
     }
     /// Minimum part size of every dialect (default: the dialect's own).
@@ -169,7 +174,8 @@ impl MockServerBuilder {
     /// Installs the `[[fault]]` rules of a scenario file at start.
     pub fn scenario_file(mut self, path: &std::path::Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let rules = crate::faults::rules_from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let rules = crate::faults::rules_from_toml(&text)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         self.faults.extend(rules);
         Ok(self)
     }
@@ -215,10 +221,12 @@ impl MockServerBuilder {
                     _ => unreachable!("a disk store always has a directory"),
                 };
                 let durable = self.durable.unwrap_or(durable_default);
-                Arc::new(DiskStore::open(&dir, durable).map_err(|e| StartError::Store {
-                    path: dir.display().to_string(),
-                    source: e,
-                })?)
+                Arc::new(
+                    DiskStore::open(&dir, durable).map_err(|e| StartError::Store {
+                        path: dir.display().to_string(),
+                        source: e,
+                    })?,
+                )
             }
         };
         let store_path = match &self.store {
@@ -245,7 +253,9 @@ impl MockServerBuilder {
                 let dir = match (&self.store, &temp) {
                     (StoreKind::Disk(d), _) => d.join("tls"),
                     (_, Some(t)) => t.path().join("tls"),
-                    _ => std::env::temp_dir().join(format!("mock-server-tls-{}", std::process::id())),
+                    _ => {
+                        std::env::temp_dir().join(format!("mock-server-tls-{}", std::process::id()))
+                    }
                 };
                 Some(tls::build(&TlsSource::SelfSigned { dir }).map_err(StartError::Tls)?)
             }
@@ -270,7 +280,10 @@ impl MockServerBuilder {
         let app = Arc::new(App::new(service.clone(), config));
         for f in &self.faults {
             app.faults.add(f.clone()).map_err(|e| {
-                StartError::Runtime(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("fault rule: {e}")))
+                StartError::Runtime(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("fault rule: {e}"),
+                ))
             })?;
         }
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -324,7 +337,9 @@ pub struct MockServer {
 
 impl std::fmt::Debug for MockServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockServer").field("endpoint", &self.endpoint).finish()
+        f.debug_struct("MockServer")
+            .field("endpoint", &self.endpoint)
+            .finish()
     }
 }
 
@@ -399,7 +414,11 @@ impl MockServer {
 
     /// Checks the expectations now.
     pub fn verify(&self) -> Result<(), String> {
-        let ex = self.expectations.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let ex = self
+            .expectations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         crate::expect::verify(&ex, &self.journal())
     }
 

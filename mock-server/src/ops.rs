@@ -4,6 +4,7 @@
 //! engine and the journal look at [`OpKind`]. Request bodies that carry object data are not
 //! part of the operation: they stream through [`crate::payload::Payload`].
 
+pub use crate::checksum::ChecksumType;
 use crate::checksum::{Checksum, ChecksumAlgorithm};
 use crate::store::Blob;
 use serde::{Deserialize, Serialize};
@@ -73,7 +74,10 @@ impl OpKind {
 
     /// Parses an S3 operation name (as printed by [`OpKind::name`]).
     pub fn from_name(name: &str) -> Option<OpKind> {
-        ALL_KINDS.iter().copied().find(|k| k.name().eq_ignore_ascii_case(name))
+        ALL_KINDS
+            .iter()
+            .copied()
+            .find(|k| k.name().eq_ignore_ascii_case(name))
     }
 }
 
@@ -127,25 +131,6 @@ pub struct ObjectAttrs {
     pub storage_class: Option<String>,
     /// User metadata: names lower-cased without the dialect prefix (`x-amz-meta-`).
     pub metadata: Vec<(String, String)>,
-}
-
-/// The checksum type of a multipart upload (S3 flexible checksums).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ChecksumType {
-    /// Checksum of the part checksums, `…-N`.
-    Composite,
-    /// Checksum of the whole object (CRC algorithms only).
-    FullObject,
-}
-
-impl ChecksumType {
-    /// The S3 spelling.
-    pub fn name(self) -> &'static str {
-        match self {
-            ChecksumType::Composite => "COMPOSITE",
-            ChecksumType::FullObject => "FULL_OBJECT",
-        }
-    }
 }
 
 /// A byte range requested by GET (`Range: bytes=…`) or a copy (`x-amz-copy-source-range`).
@@ -480,7 +465,10 @@ impl Operation {
 
     /// Whether the request body is object data streamed into a blob.
     pub fn streams_body(&self) -> bool {
-        matches!(self, Operation::PutObject { .. } | Operation::UploadPart { .. })
+        matches!(
+            self,
+            Operation::PutObject { .. } | Operation::UploadPart { .. }
+        )
     }
 }
 

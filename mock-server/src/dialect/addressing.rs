@@ -109,7 +109,10 @@ mod tests {
         let c = ctx();
         assert_eq!(host_bucket("127.0.0.1", &c), None);
         assert_eq!(host_bucket("localhost", &c), None);
-        assert_eq!(host_bucket("new-bucket.localhost", &c).as_deref(), Some("new-bucket"));
+        assert_eq!(
+            host_bucket("new-bucket.localhost", &c).as_deref(),
+            Some("new-bucket")
+        );
         assert_eq!(host_bucket("a.b.s3.test", &c).as_deref(), Some("a.b"));
         assert_eq!(host_bucket("known.example", &c).as_deref(), Some("known"));
         assert_eq!(host_bucket("unknown.example", &c), None);

@@ -89,7 +89,9 @@ pub struct CodecContext {
 
 impl std::fmt::Debug for CodecContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CodecContext").field("domains", &self.domains).finish()
+        f.debug_struct("CodecContext")
+            .field("domains", &self.domains)
+            .finish()
     }
 }
 
@@ -120,7 +122,13 @@ pub trait Codec: Send + Sync {
     /// Renders an error.
     fn render_error(&self, head: &RequestHead, err: &ServiceError) -> Response;
     /// Renders an injected error with any status and code (spelled as the dialect spells it).
-    fn render_custom_error(&self, head: &RequestHead, status: http::StatusCode, code: &str, message: &str) -> Response;
+    fn render_custom_error(
+        &self,
+        head: &RequestHead,
+        status: http::StatusCode,
+        code: &str,
+        message: &str,
+    ) -> Response;
     /// Renders a success status whose body is an error document (S3's 200-with-error quirk,
     /// in this dialect's error form).
     fn render_error_in_200(&self, head: &RequestHead, code: &str, message: &str) -> Response;
@@ -128,7 +136,12 @@ pub trait Codec: Send + Sync {
     /// XML dialects), and its Content-Type.
     fn keepalive_prefix(&self) -> (&'static str, &'static str);
     /// A 200 answer with this dialect's headers and a streamed body.
-    fn render_streaming_200(&self, head: &RequestHead, content_type: &str, body: crate::http::response::Body) -> Response;
+    fn render_streaming_200(
+        &self,
+        head: &RequestHead,
+        content_type: &str,
+        body: crate::http::response::Body,
+    ) -> Response;
 }
 
 /// Picks the dialect of a request: a pinned one, else the signature scheme, dialect headers,
@@ -147,7 +160,11 @@ pub fn detect(head: &RequestHead, pinned: Option<Dialect>) -> Dialect {
     if head.headers.keys().any(|k| k.as_str().starts_with("x-qs-")) {
         return Dialect::QingStor;
     }
-    if head.headers.keys().any(|k| k.as_str().starts_with("x-obs-")) {
+    if head
+        .headers
+        .keys()
+        .any(|k| k.as_str().starts_with("x-obs-"))
+    {
         return Dialect::Obs;
     }
     let q = &head.raw_query;
@@ -161,7 +178,10 @@ pub fn detect(head: &RequestHead, pinned: Option<Dialect>) -> Dialect {
         return Dialect::QingStor;
     }
     let ua = head.header("user-agent").unwrap_or("");
-    if ua.contains("obs-sdk") || (head.method == http::Method::HEAD && crate::auth::encoding::has_query_param(q, "apiversion")) {
+    if ua.contains("obs-sdk")
+        || (head.method == http::Method::HEAD
+            && crate::auth::encoding::has_query_param(q, "apiversion"))
+    {
         return Dialect::Obs;
     }
     if ua.contains("qingstor-sdk") {

@@ -79,7 +79,9 @@ pub struct FaultEngine {
 
 impl std::fmt::Debug for FaultEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FaultEngine").field("rules", &self.list().len()).finish()
+        f.debug_struct("FaultEngine")
+            .field("rules", &self.list().len())
+            .finish()
     }
 }
 
@@ -189,8 +191,11 @@ impl FaultEngine {
             let matches = m.dialect.is_none_or(|d| d == ident.dialect)
                 && (m.op.is_empty() || m.op.contains(&ident.op))
                 && m.bucket.as_deref().is_none_or(|b| Some(b) == ident.bucket)
-                && r.glob.as_ref().is_none_or(|g| ident.key.is_some_and(|k| g.is_match(k)))
-                && m.part.is_none_or(|p| ident.part.is_some_and(|n| p.contains(n)))
+                && r.glob
+                    .as_ref()
+                    .is_none_or(|g| ident.key.is_some_and(|k| g.is_match(k)))
+                && m.part
+                    .is_none_or(|p| ident.part.is_some_and(|n| p.contains(n)))
                 && m.attempt.is_none_or(|a| a.contains(attempt));
             if !matches {
                 continue;
@@ -201,9 +206,8 @@ impl FaultEngine {
             let fires = s.times.is_none_or(|t| r.info.fired < t)
                 && s.nth.is_none_or(|k| n == k)
                 && s.every.is_none_or(|k| n % k == 0)
-                && s.probability.is_none_or(|p| {
-                    draws(s.seed.unwrap_or(0), r.info.id, ident, attempt, p)
-                });
+                && s.probability
+                    .is_none_or(|p| draws(s.seed.unwrap_or(0), r.info.id, ident, attempt, p));
             if fires {
                 r.info.fired += 1;
                 fired.push(Fired {
@@ -235,9 +239,16 @@ mod tests {
     #[test]
     fn match_schedule_and_times() {
         let e = FaultEngine::default();
-        e.add(Fault::drop_after_commit().on(OpKind::UploadPart).part(3).times(1))
+        e.add(
+            Fault::drop_after_commit()
+                .on(OpKind::UploadPart)
+                .part(3)
+                .times(1),
+        )
+        .unwrap();
+        let id2 = e
+            .add(Fault::throttle().on(OpKind::UploadPart).every(2))
             .unwrap();
-        let id2 = e.add(Fault::throttle().on(OpKind::UploadPart).every(2)).unwrap();
         let p3 = ident(OpKind::UploadPart, Some(3));
         let a = e.next_attempt(&p3);
         assert_eq!(a, 1);
@@ -247,9 +258,15 @@ mod tests {
         let a = e.next_attempt(&p3);
         assert_eq!(a, 2, "a retry is attempt 2");
         let f = e.evaluate(&p3, a);
-        assert_eq!(f.len(), 1, "times(1) is spent; every(2) fires on its 2nd match");
+        assert_eq!(
+            f.len(),
+            1,
+            "times(1) is spent; every(2) fires on its 2nd match"
+        );
         assert_eq!(f[0].rule_id, id2);
-        assert!(e.evaluate(&ident(OpKind::CompleteMultipartUpload, None), 1).is_empty());
+        assert!(e
+            .evaluate(&ident(OpKind::CompleteMultipartUpload, None), 1)
+            .is_empty());
         assert!(e.remove(id2));
         assert!(!e.remove(id2));
     }
@@ -259,7 +276,9 @@ mod tests {
         let e = FaultEngine::default();
         e.add(Fault::bad_etag().key("big/*").attempt(1)).unwrap();
         assert_eq!(e.evaluate(&ident(OpKind::UploadPart, Some(1)), 1).len(), 1);
-        assert!(e.evaluate(&ident(OpKind::UploadPart, Some(1)), 2).is_empty());
+        assert!(e
+            .evaluate(&ident(OpKind::UploadPart, Some(1)), 2)
+            .is_empty());
         let mut other = ident(OpKind::UploadPart, Some(1));
         other.key = Some("small/x");
         assert!(e.evaluate(&other, 1).is_empty());
@@ -269,13 +288,21 @@ mod tests {
     fn probability_depends_only_on_seed_and_identity() {
         let pick = |seed: u64| -> Vec<(u32, u32)> {
             let e = FaultEngine::default();
-            e.add(Fault::corrupt().on(OpKind::UploadPart).probability(0.3).seed(seed))
-                .unwrap();
+            e.add(
+                Fault::corrupt()
+                    .on(OpKind::UploadPart)
+                    .probability(0.3)
+                    .seed(seed),
+            )
+            .unwrap();
             let mut out = Vec::new();
             // Evaluate in two different orders: the result must not depend on it.
             for part in (1..=200).rev() {
                 for attempt in 1..=2 {
-                    if !e.evaluate(&ident(OpKind::UploadPart, Some(part)), attempt).is_empty() {
+                    if !e
+                        .evaluate(&ident(OpKind::UploadPart, Some(part)), attempt)
+                        .is_empty()
+                    {
                         out.push((part, attempt));
                     }
                 }

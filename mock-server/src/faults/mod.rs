@@ -385,7 +385,9 @@ impl Fault {
         }
         if let Some(p) = self.schedule.probability {
             if !(0.0..=1.0).contains(&p) {
-                return Err(format!("schedule.probability must be within 0..=1, got {p}"));
+                return Err(format!(
+                    "schedule.probability must be within 0..=1, got {p}"
+                ));
             }
         }
         if self.schedule.nth == Some(0) || self.schedule.every == Some(0) {
@@ -393,7 +395,9 @@ impl Fault {
         }
         if let Action::Error { status, .. } = self.action {
             if !(400..=599).contains(&status) {
-                return Err(format!("action.status must be an HTTP error status (400-599), got {status}"));
+                return Err(format!(
+                    "action.status must be an HTTP error status (400-599), got {status}"
+                ));
             }
         }
         Ok(())
@@ -409,7 +413,8 @@ pub fn rules_from_toml(text: &str) -> Result<Vec<Fault>, String> {
     }
     let f: Faults = toml::from_str(text).map_err(|e| e.to_string())?;
     for (i, rule) in f.fault.iter().enumerate() {
-        rule.validate().map_err(|e| format!("fault {}: {e}", i + 1))?;
+        rule.validate()
+            .map_err(|e| format!("fault {}: {e}", i + 1))?;
     }
     Ok(f.fault)
 }
@@ -482,7 +487,10 @@ mod tests {
         assert!(bad.is_err());
         let bad_op: Result<Fault, _> =
             serde_json::from_str(r#"{"match":{"op":"Upload"},"action":{"type":"bad_etag"}}"#);
-        assert!(bad_op.unwrap_err().to_string().contains("unknown operation"));
+        assert!(bad_op
+            .unwrap_err()
+            .to_string()
+            .contains("unknown operation"));
         assert!(Fault::corrupt().probability(1.5).validate().is_err());
     }
 }

@@ -75,7 +75,10 @@ impl HttpPayload {
                 Checksum::from_base64(c.algorithm, v).map_err(|e| {
                     ServiceError::with_message(
                         ErrorCode::InvalidRequest,
-                        format!("Value for {} header is invalid: {e}", c.algorithm.header_name()),
+                        format!(
+                            "Value for {} header is invalid: {e}",
+                            c.algorithm.header_name()
+                        ),
                     )
                 })?;
             }
@@ -145,7 +148,9 @@ impl HttpPayload {
                 }
                 Ok(false)
             }
-            Some(Err(e)) => Err(incomplete(format!("the request body could not be read: {e}"))),
+            Some(Err(e)) => Err(incomplete(format!(
+                "the request body could not be read: {e}"
+            ))),
             Some(Ok(frame)) => {
                 if let Ok(data) = frame.into_data() {
                     match self.decoder.as_mut() {

@@ -15,12 +15,16 @@ pub type Response = http::Response<Body>;
 
 /// An empty body.
 pub fn empty() -> Body {
-    Empty::<Bytes>::new().map_err(|never| match never {}).boxed()
+    Empty::<Bytes>::new()
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 /// A body held in memory.
 pub fn full(data: impl Into<Bytes>) -> Body {
-    Full::new(data.into()).map_err(|never| match never {}).boxed()
+    Full::new(data.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 /// A body streamed from blob segments `(blob, offset, len)`. Reads happen on a blocking thread
@@ -55,31 +59,37 @@ pub fn segments(segments: Vec<(Arc<Blob>, u64, u64)>) -> Body {
 /// the client sees a truncated response (the `drop_response_after_bytes` fault).
 pub fn truncate(body: Body, limit: u64) -> Body {
     let stream = http_body_util::BodyStream::new(body);
-    let s = futures_util::stream::unfold((stream, 0u64, false), move |(mut st, sent, done)| async move {
-        use futures_util::StreamExt;
-        if done {
-            return None;
-        }
-        match st.next().await {
-            None => None,
-            Some(Err(e)) => Some((Err(e), (st, sent, true))),
-            Some(Ok(frame)) => match frame.into_data() {
-                Ok(mut data) => {
-                    let room = limit.saturating_sub(sent);
-                    if (data.len() as u64) < room {
-                        let n = data.len() as u64;
-                        Some((Ok(Frame::data(data)), (st, sent + n, false)))
-                    } else if room > 0 {
-                        data.truncate(room as usize);
-                        Some((Ok(Frame::data(data)), (st, limit, false)))
-                    } else {
-                        Some((Err(io::Error::other("response truncated by a fault")), (st, sent, true)))
+    let s = futures_util::stream::unfold(
+        (stream, 0u64, false),
+        move |(mut st, sent, done)| async move {
+            use futures_util::StreamExt;
+            if done {
+                return None;
+            }
+            match st.next().await {
+                None => None,
+                Some(Err(e)) => Some((Err(e), (st, sent, true))),
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(mut data) => {
+                        let room = limit.saturating_sub(sent);
+                        if (data.len() as u64) < room {
+                            let n = data.len() as u64;
+                            Some((Ok(Frame::data(data)), (st, sent + n, false)))
+                        } else if room > 0 {
+                            data.truncate(room as usize);
+                            Some((Ok(Frame::data(data)), (st, limit, false)))
+                        } else {
+                            Some((
+                                Err(io::Error::other("response truncated by a fault")),
+                                (st, sent, true),
+                            ))
+                        }
                     }
-                }
-                Err(frame) => Some((Ok(frame), (st, sent, false))),
-            },
-        }
-    });
+                    Err(frame) => Some((Ok(frame), (st, sent, false))),
+                },
+            }
+        },
+    );
     StreamBody::new(s).boxed()
 }
 
@@ -102,7 +112,12 @@ pub fn throttle(body: Body, bytes_per_sec: u64) -> Body {
 
 /// A body that sends `prefix`, then a space every `interval` for `duration`, then `rest`
 /// (S3's keep-alive while a slow complete runs). `rest` is computed after the wait.
-pub fn keepalive<F>(prefix: Bytes, interval: std::time::Duration, duration: std::time::Duration, rest: F) -> Body
+pub fn keepalive<F>(
+    prefix: Bytes,
+    interval: std::time::Duration,
+    duration: std::time::Duration,
+    rest: F,
+) -> Body
 where
     F: std::future::Future<Output = Bytes> + Send + 'static,
 {

@@ -37,14 +37,25 @@ fn invalid(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg)
 }
 
-fn load_pem(cert: &Path, key: &Path) -> io::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+fn load_pem(
+    cert: &Path,
+    key: &Path,
+) -> io::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
     let certs = rustls_pemfile::certs(&mut io::BufReader::new(std::fs::File::open(cert)?))
         .collect::<Result<Vec<_>, _>>()?;
     if certs.is_empty() {
-        return Err(invalid(format!("{}: expected PEM certificates, found none", cert.display())));
+        return Err(invalid(format!(
+            "{}: expected PEM certificates, found none",
+            cert.display()
+        )));
     }
     let key = rustls_pemfile::private_key(&mut io::BufReader::new(std::fs::File::open(key)?))?
-        .ok_or_else(|| invalid(format!("{}: expected a PEM private key, found none", key.display())))?;
+        .ok_or_else(|| {
+            invalid(format!(
+                "{}: expected a PEM private key, found none",
+                key.display()
+            ))
+        })?;
     Ok((certs, key))
 }
 
@@ -56,7 +67,11 @@ pub fn build(source: &TlsSource) -> io::Result<Tls> {
             (c, k, None)
         }
         TlsSource::SelfSigned { dir } => {
-            let names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+            let names = vec![
+                "localhost".to_string(),
+                "127.0.0.1".to_string(),
+                "::1".to_string(),
+            ];
             let ck = rcgen::generate_simple_self_signed(names)
                 .map_err(|e| io::Error::other(format!("self-signed certificate: {e}")))?;
             std::fs::create_dir_all(dir)?;

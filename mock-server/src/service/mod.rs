@@ -47,7 +47,9 @@ impl Drop for Service {
 
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Service").field("store", &self.store).finish()
+        f.debug_struct("Service")
+            .field("store", &self.store)
+            .finish()
     }
 }
 
@@ -111,7 +113,12 @@ fn check_part_number(n: u32, limits: &Limits) -> ServiceResult<()> {
     Ok(())
 }
 
-fn check_conditions(c: &Conditions, etag: &str, modified: SystemTime, read: bool) -> ServiceResult<()> {
+fn check_conditions(
+    c: &Conditions,
+    etag: &str,
+    modified: SystemTime,
+    read: bool,
+) -> ServiceResult<()> {
     if let Some(m) = &c.if_match {
         if !etag_matches(m, etag) {
             return Err(ErrorCode::PreconditionFailed.into());
@@ -142,7 +149,11 @@ fn no_such_upload(upload_id: &str) -> ServiceError {
     ServiceError::new(ErrorCode::NoSuchUpload).field("UploadId", upload_id.to_string())
 }
 
-fn segments_range(segments: &[Segment], offset: u64, len: u64) -> Vec<(Arc<crate::store::Blob>, u64, u64)> {
+fn segments_range(
+    segments: &[Segment],
+    offset: u64,
+    len: u64,
+) -> Vec<(Arc<crate::store::Blob>, u64, u64)> {
     let mut out = Vec::new();
     let (mut pos, end) = (0u64, offset + len);
     for s in segments {
@@ -238,7 +249,8 @@ impl Service {
         }
         let created = SystemTime::now();
         self.persist(Record::Bucket { name, created })?;
-        st.buckets.insert(name.to_string(), BucketRecord::new(created));
+        st.buckets
+            .insert(name.to_string(), BucketRecord::new(created));
         Ok(())
     }
 
@@ -397,7 +409,11 @@ impl Service {
                 "Cannot specify both Range header and partNumber query parameter.",
             ));
         }
-        let mut checksum = if checksum_mode { o.checksum.clone() } else { None };
+        let mut checksum = if checksum_mode {
+            o.checksum.clone()
+        } else {
+            None
+        };
         let mut parts_count = None;
         let selected = if let Some(n) = part_number {
             let count = o.parts_count.unwrap_or(1);
@@ -461,7 +477,11 @@ impl Service {
     }
 
     /// Deletes several objects.
-    pub fn delete_objects(&self, bucket: &str, keys: &[String]) -> ServiceResult<Vec<DeleteOutcome>> {
+    pub fn delete_objects(
+        &self,
+        bucket: &str,
+        keys: &[String],
+    ) -> ServiceResult<Vec<DeleteOutcome>> {
         {
             let st = self.lock();
             bucket_ref(&st, bucket)?;
@@ -701,7 +721,10 @@ impl Service {
         let max = max_parts.min(MAX_PAGE);
         let mut iter = upload
             .parts
-            .range((std::ops::Bound::Excluded(marker), std::ops::Bound::Unbounded))
+            .range((
+                std::ops::Bound::Excluded(marker),
+                std::ops::Bound::Unbounded,
+            ))
             .peekable();
         let mut parts = Vec::new();
         while parts.len() < max {
@@ -754,7 +777,11 @@ impl Service {
                         .position(|u| u.key == km && u.id == im)
                         .map(|p| p + 1)
                 });
-                after_id.unwrap_or_else(|| all.iter().position(|u| u.key.as_str() > km).unwrap_or(all.len()))
+                after_id.unwrap_or_else(|| {
+                    all.iter()
+                        .position(|u| u.key.as_str() > km)
+                        .unwrap_or(all.len())
+                })
             }
         };
         let max = max_uploads.min(MAX_PAGE);
@@ -940,7 +967,12 @@ impl Service {
     }
 
     /// Aborts an upload and frees its parts.
-    pub fn abort_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str) -> ServiceResult<()> {
+    pub fn abort_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> ServiceResult<()> {
         let mut st = self.lock();
         upload_ref(&st, bucket, key, upload_id)?;
         self.persist(Record::UploadAborted { bucket, upload_id })?;
@@ -957,7 +989,11 @@ impl Service {
     }
 }
 
-fn object_checksum(alg: ChecksumAlgorithm, ty: ChecksumType, segments: &[Segment]) -> Option<ObjectChecksum> {
+fn object_checksum(
+    alg: ChecksumAlgorithm,
+    ty: ChecksumType,
+    segments: &[Segment],
+) -> Option<ObjectChecksum> {
     let sums: Option<Vec<Checksum>> = segments.iter().map(|s| s.checksum.clone()).collect();
     let sums = sums?;
     if sums.iter().any(|c| c.algorithm != alg) {
@@ -966,8 +1002,10 @@ fn object_checksum(alg: ChecksumAlgorithm, ty: ChecksumType, segments: &[Segment
     let value = match ty {
         ChecksumType::Composite => checksum::composite_checksum(alg, &sums),
         ChecksumType::FullObject => {
-            let with_len: Vec<(Checksum, u64)> =
-                sums.into_iter().zip(segments.iter().map(|s| s.len)).collect();
+            let with_len: Vec<(Checksum, u64)> = sums
+                .into_iter()
+                .zip(segments.iter().map(|s| s.len))
+                .collect();
             checksum::full_object_checksum(alg, &with_len)?.to_base64()
         }
     };
@@ -990,7 +1028,12 @@ fn bucket_mut<'a>(st: &'a mut State, name: &str) -> ServiceResult<&'a mut Bucket
         .ok_or_else(|| ServiceError::new(ErrorCode::NoSuchBucket).field("BucketName", name))
 }
 
-fn upload_ref<'a>(st: &'a State, bucket: &str, key: &str, id: &str) -> ServiceResult<&'a UploadRecord> {
+fn upload_ref<'a>(
+    st: &'a State,
+    bucket: &str,
+    key: &str,
+    id: &str,
+) -> ServiceResult<&'a UploadRecord> {
     bucket_ref(st, bucket)?
         .uploads
         .get(id)
@@ -998,7 +1041,12 @@ fn upload_ref<'a>(st: &'a State, bucket: &str, key: &str, id: &str) -> ServiceRe
         .ok_or_else(|| no_such_upload(id))
 }
 
-fn upload_mut<'a>(st: &'a mut State, bucket: &str, key: &str, id: &str) -> ServiceResult<&'a mut UploadRecord> {
+fn upload_mut<'a>(
+    st: &'a mut State,
+    bucket: &str,
+    key: &str,
+    id: &str,
+) -> ServiceResult<&'a mut UploadRecord> {
     bucket_mut(st, bucket)?
         .uploads
         .get_mut(id)
@@ -1041,7 +1089,11 @@ pub fn list_page<'a, T>(
                 continue;
             }
             if let Some(d) = delimiter {
-                if m.len() > prefix.len() && m.ends_with(d) && key.starts_with(m) && m.starts_with(prefix) {
+                if m.len() > prefix.len()
+                    && m.ends_with(d)
+                    && key.starts_with(m)
+                    && m.starts_with(prefix)
+                {
                     continue;
                 }
             }

@@ -24,14 +24,42 @@ const LOG_NAME: &str = "state.log";
 /// A change to record, borrowed from the service's state.
 pub(crate) enum Record<'a> {
     Reset,
-    Bucket { name: &'a str, created: SystemTime },
-    BucketDeleted { name: &'a str },
-    Object { bucket: &'a str, key: &'a str, object: &'a ObjectRecord },
-    ObjectDeleted { bucket: &'a str, key: &'a str },
-    Upload { bucket: &'a str, upload: &'a UploadRecord },
-    Part { bucket: &'a str, upload_id: &'a str, number: u32, part: &'a PartRecord },
-    Completed { bucket: &'a str, upload_id: &'a str, key: &'a str, object: &'a ObjectRecord },
-    UploadAborted { bucket: &'a str, upload_id: &'a str },
+    Bucket {
+        name: &'a str,
+        created: SystemTime,
+    },
+    BucketDeleted {
+        name: &'a str,
+    },
+    Object {
+        bucket: &'a str,
+        key: &'a str,
+        object: &'a ObjectRecord,
+    },
+    ObjectDeleted {
+        bucket: &'a str,
+        key: &'a str,
+    },
+    Upload {
+        bucket: &'a str,
+        upload: &'a UploadRecord,
+    },
+    Part {
+        bucket: &'a str,
+        upload_id: &'a str,
+        number: u32,
+        part: &'a PartRecord,
+    },
+    Completed {
+        bucket: &'a str,
+        upload_id: &'a str,
+        key: &'a str,
+        object: &'a ObjectRecord,
+    },
+    UploadAborted {
+        bucket: &'a str,
+        upload_id: &'a str,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -94,14 +122,42 @@ struct PartMeta {
 #[serde(tag = "t")]
 enum Entry {
     Reset,
-    Bucket { name: String, created: SystemTime },
-    BucketDeleted { name: String },
-    Object { bucket: String, key: String, object: ObjectMeta },
-    ObjectDeleted { bucket: String, key: String },
-    Upload { bucket: String, upload: UploadMeta },
-    Part { bucket: String, upload_id: String, number: u32, part: PartMeta },
-    Completed { bucket: String, upload_id: String, key: String, object: ObjectMeta },
-    UploadAborted { bucket: String, upload_id: String },
+    Bucket {
+        name: String,
+        created: SystemTime,
+    },
+    BucketDeleted {
+        name: String,
+    },
+    Object {
+        bucket: String,
+        key: String,
+        object: ObjectMeta,
+    },
+    ObjectDeleted {
+        bucket: String,
+        key: String,
+    },
+    Upload {
+        bucket: String,
+        upload: UploadMeta,
+    },
+    Part {
+        bucket: String,
+        upload_id: String,
+        number: u32,
+        part: PartMeta,
+    },
+    Completed {
+        bucket: String,
+        upload_id: String,
+        key: String,
+        object: ObjectMeta,
+    },
+    UploadAborted {
+        bucket: String,
+        upload_id: String,
+    },
 }
 
 fn object_meta(o: &ObjectRecord) -> ObjectMeta {
@@ -323,7 +379,9 @@ impl Replayer<'_> {
                 number,
                 part,
             } => {
-                let Some(blob) = self.blob(part.blob) else { return };
+                let Some(blob) = self.blob(part.blob) else {
+                    return;
+                };
                 let mut md5 = [0u8; 16];
                 if hex::decode_to_slice(&part.md5, &mut md5).is_err() {
                     return;
@@ -454,12 +512,34 @@ fn compact(dir: &Path, path: &PathBuf, state: &State, durable: bool) -> io::Resu
     {
         let mut out = io::BufWriter::new(File::create(&tmp)?);
         for (name, b) in &state.buckets {
-            write_line(&mut out, &Record::Bucket { name, created: b.created }.entry())?;
+            write_line(
+                &mut out,
+                &Record::Bucket {
+                    name,
+                    created: b.created,
+                }
+                .entry(),
+            )?;
             for (key, o) in &b.objects {
-                write_line(&mut out, &Record::Object { bucket: name, key, object: o }.entry())?;
+                write_line(
+                    &mut out,
+                    &Record::Object {
+                        bucket: name,
+                        key,
+                        object: o,
+                    }
+                    .entry(),
+                )?;
             }
             for u in b.uploads.values() {
-                write_line(&mut out, &Record::Upload { bucket: name, upload: u }.entry())?;
+                write_line(
+                    &mut out,
+                    &Record::Upload {
+                        bucket: name,
+                        upload: u,
+                    }
+                    .entry(),
+                )?;
                 for (n, p) in &u.parts {
                     let r = Record::Part {
                         bucket: name,

@@ -15,7 +15,10 @@ fn services() -> Vec<(Service, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().expect("tempdir");
     let disk: Arc<dyn BlobStore> = Arc::new(DiskStore::open(dir.path(), false).expect("disk"));
     vec![
-        (Service::open(Arc::new(MemoryStore::new())).expect("memory"), None),
+        (
+            Service::open(Arc::new(MemoryStore::new())).expect("memory"),
+            None,
+        ),
         (Service::open(disk).expect("disk service"), Some(dir)),
     ]
 }
@@ -29,7 +32,14 @@ fn upload_id(out: Output) -> String {
 
 async fn put_part(svc: &Service, id: &str, n: u32, data: &[u8]) -> String {
     match svc
-        .upload_part("bkt", "k", id, n, BytesPayload::from_bytes(data.to_vec()), &SMALL)
+        .upload_part(
+            "bkt",
+            "k",
+            id,
+            n,
+            BytesPayload::from_bytes(data.to_vec()),
+            &SMALL,
+        )
         .await
         .expect("upload part")
     {
@@ -70,19 +80,51 @@ async fn complete_subset_replaced_part_and_cleanup() {
 
         // Stale ETag of the replaced part is refused and changes nothing.
         let err = svc
-            .complete_multipart_upload("bkt", "k", &id, &[part(1, &e1), part(2, &md5_hex(b"xxxxx"))], false, None, &SMALL)
+            .complete_multipart_upload(
+                "bkt",
+                "k",
+                &id,
+                &[part(1, &e1), part(2, &md5_hex(b"xxxxx"))],
+                false,
+                None,
+                &SMALL,
+            )
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidPart);
         let err = svc
-            .complete_multipart_upload("bkt", "k", &id, &[part(2, &e2), part(1, &e1)], false, None, &SMALL)
+            .complete_multipart_upload(
+                "bkt",
+                "k",
+                &id,
+                &[part(2, &e2), part(1, &e1)],
+                false,
+                None,
+                &SMALL,
+            )
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidPartOrder);
         let err = svc
-            .complete_multipart_upload("bkt", "k", &id, &[part(4, &e4), part(5, &e4)], false, None, &SMALL)
+            .complete_multipart_upload(
+                "bkt",
+                "k",
+                &id,
+                &[part(4, &e4), part(5, &e4)],
+                false,
+                None,
+                &SMALL,
+            )
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidPart);
         let err = svc
-            .complete_multipart_upload("bkt", "k", &id, &[part(4, &e4), part(3, &_e3)], false, None, &SMALL)
+            .complete_multipart_upload(
+                "bkt",
+                "k",
+                &id,
+                &[part(4, &e4), part(3, &_e3)],
+                false,
+                None,
+                &SMALL,
+            )
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidPartOrder);
         assert_eq!(svc.snapshot().open_uploads(), 1);
@@ -91,7 +133,9 @@ async fn complete_subset_replaced_part_and_cleanup() {
         let out = svc
             .complete_multipart_upload("bkt", "k", &id, &parts, false, None, &SMALL)
             .unwrap();
-        let Output::Completed { etag, .. } = out else { panic!("not completed") };
+        let Output::Completed { etag, .. } = out else {
+            panic!("not completed")
+        };
         let md5s: Vec<[u8; 16]> = [&b"aaaaa"[..], b"bbbbb", b"dd"]
             .iter()
             .map(|d| {
@@ -104,7 +148,10 @@ async fn complete_subset_replaced_part_and_cleanup() {
         assert_eq!(read_object(&svc, "k"), b"aaaaabbbbbdd");
         let snap = svc.snapshot();
         assert_eq!(snap.open_uploads(), 0);
-        assert_eq!(snap.blob_count, 3, "part 3 left out of the complete is freed");
+        assert_eq!(
+            snap.blob_count, 3,
+            "part 3 left out of the complete is freed"
+        );
         assert_eq!(snap.orphan_blobs, 0);
 
         // A retried complete answers the same ETag; other uses of the id are NoSuchUpload.
@@ -127,7 +174,11 @@ async fn complete_subset_replaced_part_and_cleanup() {
         assert_eq!(err.code, ErrorCode::InvalidPartNumber);
 
         svc.delete_object("bkt", "k").unwrap();
-        assert_eq!(svc.snapshot().blob_count, 1, "a GET still streaming keeps its blob");
+        assert_eq!(
+            svc.snapshot().blob_count,
+            1,
+            "a GET still streaming keeps its blob"
+        );
         drop(body);
         assert_eq!(svc.snapshot().blob_count, 0);
     }
@@ -144,7 +195,15 @@ async fn entity_too_small_only_for_non_last_parts() {
         let e1 = put_part(&svc, &id, 1, b"abc").await;
         let e2 = put_part(&svc, &id, 2, b"defgh").await;
         let err = svc
-            .complete_multipart_upload("bkt", "k", &id, &[part(1, &e1), part(2, &e2)], false, None, &SMALL)
+            .complete_multipart_upload(
+                "bkt",
+                "k",
+                &id,
+                &[part(1, &e1), part(2, &e2)],
+                false,
+                None,
+                &SMALL,
+            )
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::EntityTooSmall);
         // A single small part is fine: it is the last.
@@ -171,10 +230,21 @@ async fn abort_frees_parts_and_part_numbers_are_checked() {
             assert_eq!(err.code, ErrorCode::InvalidArgument);
         }
         let err = svc
-            .upload_part("bkt", "other", &id, 1, BytesPayload::from_bytes("x"), &SMALL)
+            .upload_part(
+                "bkt",
+                "other",
+                &id,
+                1,
+                BytesPayload::from_bytes("x"),
+                &SMALL,
+            )
             .await
             .unwrap_err();
-        assert_eq!(err.code, ErrorCode::NoSuchUpload, "upload id of another key");
+        assert_eq!(
+            err.code,
+            ErrorCode::NoSuchUpload,
+            "upload id of another key"
+        );
         svc.abort_multipart_upload("bkt", "k", &id).unwrap();
         let snap = svc.snapshot();
         assert_eq!((snap.open_uploads(), snap.blob_count), (0, 0));
@@ -194,9 +264,16 @@ async fn disk_state_survives_restart_and_orphans_are_swept() {
     {
         let svc = open();
         svc.create_bucket("bkt").unwrap();
-        svc.put_object("bkt", "plain", ObjectAttrs::default(), false, BytesPayload::from_bytes("hello"), &SMALL)
-            .await
-            .unwrap();
+        svc.put_object(
+            "bkt",
+            "plain",
+            ObjectAttrs::default(),
+            false,
+            BytesPayload::from_bytes("hello"),
+            &SMALL,
+        )
+        .await
+        .unwrap();
         id = upload_id(
             svc.create_multipart_upload("bkt", "k", ObjectAttrs::default(), None)
                 .unwrap(),

@@ -139,10 +139,7 @@ impl BlobStore for DiskStore {
         let id = new_blob_id();
         let dst = self.path(id);
         let tmp = self.blobs_dir.join(format!("{id:016x}.tmp"));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
+        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         Ok(Box::new(DiskWriter {
             id,
             tmp,
@@ -218,6 +215,7 @@ impl BlobStore for DiskStore {
     }
 
     fn close(&self) {
-        self.closed.store(true, std::sync::atomic::Ordering::Release);
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 }

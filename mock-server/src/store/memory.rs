@@ -60,11 +60,10 @@ impl BlobStore for MemoryStore {
     }
 
     fn read(&self, id: BlobId, offset: u64, len: u64) -> io::Result<BlobChunks> {
-        let chunks = self
-            .lock()
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("blob {id:016x}")))?;
+        let chunks =
+            self.lock().get(&id).cloned().ok_or_else(|| {
+                io::Error::new(io::ErrorKind::NotFound, format!("blob {id:016x}"))
+            })?;
         let mut out = Vec::new();
         let (mut pos, end) = (0u64, offset.saturating_add(len));
         for c in chunks.iter() {

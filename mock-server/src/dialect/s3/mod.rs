@@ -157,9 +157,10 @@ impl Codec for S3Codec {
         if let PayloadHash::Sha256(h) = payload {
             spec.sha256 = Some(h);
         }
-        let encoding_chunked = head
-            .header("content-encoding")
-            .is_some_and(|ce| ce.split(',').any(|e| e.trim().eq_ignore_ascii_case("aws-chunked")));
+        let encoding_chunked = head.header("content-encoding").is_some_and(|ce| {
+            ce.split(',')
+                .any(|e| e.trim().eq_ignore_ascii_case("aws-chunked"))
+        });
         if payload.is_streaming() || encoding_chunked {
             // Chunk signatures are verified by the app once it knows the signing key; without
             // credentials configured they are parsed and ignored.
@@ -196,7 +197,9 @@ impl Codec for S3Codec {
                 });
                 break;
             }
-            if trailer.as_deref() == Some(name.as_str()) || trailer.as_deref() == Some(alg.header_name()) {
+            if trailer.as_deref() == Some(name.as_str())
+                || trailer.as_deref() == Some(alg.header_name())
+            {
                 found = Some(ChecksumExpectation {
                     algorithm: alg,
                     value: None,
@@ -209,7 +212,9 @@ impl Codec for S3Codec {
             if let Some(t) = &trailer {
                 return Err(ServiceError::with_message(
                     ErrorCode::InvalidRequest,
-                    format!("The value specified in the x-amz-trailer header is not supported: {t}"),
+                    format!(
+                        "The value specified in the x-amz-trailer header is not supported: {t}"
+                    ),
                 ));
             }
             if let Some(a) = head.header(&format!("{}sdk-checksum-algorithm", self.prefix)) {
@@ -234,7 +239,13 @@ impl Codec for S3Codec {
         render::render_error(self, head, err)
     }
 
-    fn render_custom_error(&self, head: &RequestHead, status: http::StatusCode, code: &str, message: &str) -> Response {
+    fn render_custom_error(
+        &self,
+        head: &RequestHead,
+        status: http::StatusCode,
+        code: &str,
+        message: &str,
+    ) -> Response {
         render::render_custom_error(self, head, status, code, message)
     }
 
@@ -243,10 +254,18 @@ impl Codec for S3Codec {
     }
 
     fn keepalive_prefix(&self) -> (&'static str, &'static str) {
-        ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", "application/xml")
+        (
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+            "application/xml",
+        )
     }
 
-    fn render_streaming_200(&self, head: &RequestHead, content_type: &str, body: crate::http::response::Body) -> Response {
+    fn render_streaming_200(
+        &self,
+        head: &RequestHead,
+        content_type: &str,
+        body: crate::http::response::Body,
+    ) -> Response {
         render::streaming(self, head, content_type, body)
     }
 }

@@ -13,10 +13,31 @@ use http::Method;
 /// Sub-resources of a bucket or object the mock does not implement: answered NotImplemented
 /// rather than mistaken for a plain GET/PUT.
 const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
-    "acl", "policy", "cors", "lifecycle", "tagging", "encryption", "website", "logging",
-    "notification", "replication", "requestPayment", "accelerate", "analytics", "inventory",
-    "metrics", "object-lock", "legal-hold", "retention", "restore", "select", "torrent",
-    "ownershipControls", "publicAccessBlock", "intelligent-tiering", "attributes",
+    "acl",
+    "policy",
+    "cors",
+    "lifecycle",
+    "tagging",
+    "encryption",
+    "website",
+    "logging",
+    "notification",
+    "replication",
+    "requestPayment",
+    "accelerate",
+    "analytics",
+    "inventory",
+    "metrics",
+    "object-lock",
+    "legal-hold",
+    "retention",
+    "restore",
+    "select",
+    "torrent",
+    "ownershipControls",
+    "publicAccessBlock",
+    "intelligent-tiering",
+    "attributes",
     "policyStatus",
 ];
 
@@ -57,7 +78,11 @@ pub fn page_size(q: &str, name: &str) -> Result<usize, ServiceError> {
             .filter(|n| *n >= 0)
             .map(|n| n.min(1000) as usize)
             .ok_or_else(|| {
-                invalid_arg(name, &v, &format!("Provided {name} not an integer or within integer range"))
+                invalid_arg(
+                    name,
+                    &v,
+                    &format!("Provided {name} not an integer or within integer range"),
+                )
             }),
     }
 }
@@ -81,7 +106,10 @@ impl S3Codec {
             .iter()
             .filter_map(|(k, v)| {
                 let name = k.as_str().strip_prefix(&meta_prefix)?;
-                Some((name.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                Some((
+                    name.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                ))
             })
             .collect();
         let content_encoding = get("content-encoding").and_then(|ce| {
@@ -132,7 +160,10 @@ impl S3Codec {
         }
     }
 
-    fn checksum_request(&self, head: &RequestHead) -> Result<Option<(ChecksumAlgorithm, ChecksumType)>, ServiceError> {
+    fn checksum_request(
+        &self,
+        head: &RequestHead,
+    ) -> Result<Option<(ChecksumAlgorithm, ChecksumType)>, ServiceError> {
         let Some(alg) = self.h(head, "checksum-algorithm") else {
             return Ok(None);
         };
@@ -143,7 +174,11 @@ impl S3Codec {
                 "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
             )
         })?;
-        let ty = match self.h(head, "checksum-type").as_deref().map(str::to_ascii_uppercase) {
+        let ty = match self
+            .h(head, "checksum-type")
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+        {
             None => {
                 if algorithm == ChecksumAlgorithm::Crc64Nvme {
                     ChecksumType::FullObject
@@ -164,13 +199,26 @@ impl S3Codec {
         Ok(Some((algorithm, ty)))
     }
 
-    fn list_input(&self, q: &str, bucket: String, v2: bool) -> Result<ListObjectsInput, ServiceError> {
-        let continuation_token = if v2 { opt(q, "continuation-token") } else { None };
+    fn list_input(
+        &self,
+        q: &str,
+        bucket: String,
+        v2: bool,
+    ) -> Result<ListObjectsInput, ServiceError> {
+        let continuation_token = if v2 {
+            opt(q, "continuation-token")
+        } else {
+            None
+        };
         let start_after = if v2 { opt(q, "start-after") } else { None };
         let marker = if v2 {
             match &continuation_token {
                 Some(t) => Some(super::decode_token(t).ok_or_else(|| {
-                    invalid_arg("continuation-token", t, "The continuation token provided is incorrect")
+                    invalid_arg(
+                        "continuation-token",
+                        t,
+                        "The continuation token provided is incorrect",
+                    )
                 })?),
                 None => start_after.clone(),
             }
@@ -190,7 +238,11 @@ impl S3Codec {
     }
 
     /// Parses a request into an operation.
-    pub(super) fn parse_request(&self, head: &RequestHead, ctx: &CodecContext) -> Result<Parsed, ServiceError> {
+    pub(super) fn parse_request(
+        &self,
+        head: &RequestHead,
+        ctx: &CodecContext,
+    ) -> Result<Parsed, ServiceError> {
         let q = head.raw_query.as_str();
         let host_bucket = addressing::host_bucket(head.hostname(), ctx);
         let addr = addressing::resolve(head, host_bucket)?;
@@ -213,7 +265,9 @@ impl S3Codec {
             }
             (Some(bucket), None) => match *m {
                 Method::HEAD if flag("apiversion") => Operation::ApiVersionProbe,
-                Method::PUT if flag("versioning") => return Err(not_implemented("PutBucketVersioning")),
+                Method::PUT if flag("versioning") => {
+                    return Err(not_implemented("PutBucketVersioning"))
+                }
                 Method::PUT => Operation::CreateBucket { bucket },
                 Method::HEAD => Operation::HeadBucket { bucket },
                 Method::DELETE => Operation::DeleteBucket { bucket },
@@ -251,7 +305,11 @@ impl S3Codec {
                 match (m.clone(), upload_id) {
                     (Method::PUT, Some(upload_id)) => {
                         let part_number = parse_u32(q, "partNumber")?.ok_or_else(|| {
-                            invalid_arg("partNumber", "", "Part number must be an integer between 1 and 10000, inclusive")
+                            invalid_arg(
+                                "partNumber",
+                                "",
+                                "Part number must be an integer between 1 and 10000, inclusive",
+                            )
                         })?;
                         match self.h(head, "copy-source") {
                             Some(src) => Operation::UploadPartCopy {
@@ -287,13 +345,15 @@ impl S3Codec {
                                 .h(head, "metadata-directive")
                                 .filter(|d| d.eq_ignore_ascii_case("REPLACE"))
                                 .map(|_| self.attrs(head)),
-                            conditions: self.conditions(head, &format!("{}copy-source-", self.prefix)),
+                            conditions: self
+                                .conditions(head, &format!("{}copy-source-", self.prefix)),
                             bucket,
                             key,
                         },
                         None => Operation::PutObject {
                             attrs: self.attrs(head),
-                            if_none_match_any: head.header("if-none-match").map(str::trim) == Some("*"),
+                            if_none_match_any: head.header("if-none-match").map(str::trim)
+                                == Some("*"),
                             bucket,
                             key,
                         },
@@ -320,7 +380,11 @@ impl S3Codec {
                         bucket,
                         key,
                     },
-                    (Method::DELETE, Some(upload_id)) => Operation::AbortMultipartUpload { bucket, key, upload_id },
+                    (Method::DELETE, Some(upload_id)) => Operation::AbortMultipartUpload {
+                        bucket,
+                        key,
+                        upload_id,
+                    },
                     (Method::DELETE, None) => Operation::DeleteObject { bucket, key },
                     (Method::POST, _) if flag("uploads") => Operation::CreateMultipartUpload {
                         attrs: self.attrs(head),
@@ -336,7 +400,9 @@ impl S3Codec {
                         if_none_match_any: head.header("if-none-match").map(str::trim) == Some("*"),
                         etag_override: None,
                     },
-                    (Method::POST, None) => return Err(not_implemented("POST object (browser form upload)")),
+                    (Method::POST, None) => {
+                        return Err(not_implemented("POST object (browser form upload)"))
+                    }
                     _ => return Err(ServiceError::new(ErrorCode::MethodNotAllowed)),
                 }
             }

@@ -87,7 +87,9 @@ fn doc<T: XmlDocument>(_root: &str, d: &T) -> String {
 fn checksum_header(b: Builder, codec: &S3Codec, c: &Option<Checksum>) -> Builder {
     match c {
         Some(c) => b.header(
-            &c.algorithm.header_name().replacen("x-amz-", codec.prefix, 1),
+            &c.algorithm
+                .header_name()
+                .replacen("x-amz-", codec.prefix, 1),
             c.to_base64(),
         ),
         None => b,
@@ -101,7 +103,10 @@ fn object_headers(mut b: Builder, codec: &S3Codec, o: &ObjectBody) -> Builder {
         .header("accept-ranges", "bytes")
         .header(
             "content-type",
-            o.attrs.content_type.as_deref().unwrap_or("binary/octet-stream"),
+            o.attrs
+                .content_type
+                .as_deref()
+                .unwrap_or("binary/octet-stream"),
         );
     for (name, v) in [
         ("content-disposition", &o.attrs.content_disposition),
@@ -126,7 +131,9 @@ fn object_headers(mut b: Builder, codec: &S3Codec, o: &ObjectBody) -> Builder {
     if let Some(c) = &o.checksum {
         b = b
             .header(
-                &c.algorithm.header_name().replacen("x-amz-", codec.prefix, 1),
+                &c.algorithm
+                    .header_name()
+                    .replacen("x-amz-", codec.prefix, 1),
                 &c.value,
             )
             .header(
@@ -218,23 +225,24 @@ fn version_list(l: ObjectList) -> String {
         entries: l
             .objects
             .iter()
-            .map(|o| wire::VersionEntry::Version(wire::ObjectVersion {
-                key: enc(&o.key),
-                version_id: "null".into(),
-                is_latest: true,
-                last_modified: iso8601(o.last_modified),
-                etag: quoted(&o.etag),
-                size: o.size,
-                storage_class: Some("STANDARD".into()),
-                owner: Some(owner()),
-            }))
+            .map(|o| {
+                wire::VersionEntry::Version(wire::ObjectVersion {
+                    key: enc(&o.key),
+                    version_id: "null".into(),
+                    is_latest: true,
+                    last_modified: iso8601(o.last_modified),
+                    etag: quoted(&o.etag),
+                    size: o.size,
+                    storage_class: Some("STANDARD".into()),
+                    owner: Some(owner()),
+                })
+            })
             .collect(),
         common_prefixes: l
             .common_prefixes
             .iter()
             .map(|p| wire::CommonPrefix::new(enc(p)))
             .collect(),
-        ..Default::default()
     };
     doc("ListVersionsResult", &r)
 }
@@ -286,10 +294,16 @@ pub(super) fn render(codec: &S3Codec, head: &RequestHead, op: &Operation, out: O
         )),
         Output::Objects(l) => ok(StatusCode::OK).xml(object_list(codec, op, l)),
         Output::Versions(l) => ok(StatusCode::OK).xml(version_list(l)),
-        Output::Put { etag, checksum } | Output::Part { etag, checksum } => {
-            checksum_header(ok(StatusCode::OK).header("etag", quoted(&etag)), codec, &checksum).empty()
-        }
-        Output::Copied { etag, last_modified } => ok(StatusCode::OK).xml(doc(
+        Output::Put { etag, checksum } | Output::Part { etag, checksum } => checksum_header(
+            ok(StatusCode::OK).header("etag", quoted(&etag)),
+            codec,
+            &checksum,
+        )
+        .empty(),
+        Output::Copied {
+            etag,
+            last_modified,
+        } => ok(StatusCode::OK).xml(doc(
             "CopyObjectResult",
             &wire::CopyObjectResult {
                 last_modified: iso8601(last_modified),
@@ -297,7 +311,10 @@ pub(super) fn render(codec: &S3Codec, head: &RequestHead, op: &Operation, out: O
                 ..Default::default()
             },
         )),
-        Output::PartCopied { etag, last_modified } => ok(StatusCode::OK).xml(doc(
+        Output::PartCopied {
+            etag,
+            last_modified,
+        } => ok(StatusCode::OK).xml(doc(
             "CopyPartResult",
             &wire::CopyPartResult {
                 last_modified: iso8601(last_modified),
@@ -424,7 +441,11 @@ pub(super) fn render(codec: &S3Codec, head: &RequestHead, op: &Operation, out: O
                         ..Default::default()
                     })
                     .collect(),
-                common_prefixes: l.common_prefixes.into_iter().map(wire::CommonPrefix::new).collect(),
+                common_prefixes: l
+                    .common_prefixes
+                    .into_iter()
+                    .map(wire::CommonPrefix::new)
+                    .collect(),
                 ..Default::default()
             };
             ok(StatusCode::OK).xml(doc("ListMultipartUploadsResult", &r))
@@ -436,12 +457,7 @@ pub(super) fn render(codec: &S3Codec, head: &RequestHead, op: &Operation, out: O
             checksum,
         } => {
             let scheme = if head.tls { "https" } else { "http" };
-            let location = format!(
-                "{scheme}://{}/{}/{}",
-                head.host,
-                bucket,
-                url_encode(&key)
-            );
+            let location = format!("{scheme}://{}/{}/{}", head.host, bucket, url_encode(&key));
             let [c32, c32c, c64, s1, s256] =
                 checksum_fields(checksum.as_ref().map(|c| (c.algorithm, c.value.clone())));
             let r = wire::CompleteMultipartUploadResult {
@@ -454,7 +470,9 @@ pub(super) fn render(codec: &S3Codec, head: &RequestHead, op: &Operation, out: O
                 checksum_crc64nvme: c64,
                 checksum_sha1: s1,
                 checksum_sha256: s256,
-                checksum_type: checksum.as_ref().map(|c| c.checksum_type.name().to_string()),
+                checksum_type: checksum
+                    .as_ref()
+                    .map(|c| c.checksum_type.name().to_string()),
             };
             ok(StatusCode::OK).xml(doc("CompleteMultipartUploadResult", &r))
         }
@@ -463,7 +481,8 @@ pub(super) fn render(codec: &S3Codec, head: &RequestHead, op: &Operation, out: O
 
 /// Renders an error: the S3 XML error document (no body for HEAD and 304).
 pub(super) fn render_error(codec: &S3Codec, head: &RequestHead, err: &ServiceError) -> Response {
-    let status = StatusCode::from_u16(err.code.s3_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(err.code.s3_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let b = Builder::new(codec, head, status);
     if head.method == http::Method::HEAD || err.code == ErrorCode::NotModified {
         return b.empty();
@@ -508,7 +527,12 @@ pub(super) fn render_custom_error(
 }
 
 /// A 200 with a streamed body (slow complete).
-pub(super) fn streaming(codec: &S3Codec, head: &RequestHead, content_type: &str, body: response::Body) -> Response {
+pub(super) fn streaming(
+    codec: &S3Codec,
+    head: &RequestHead,
+    content_type: &str,
+    body: response::Body,
+) -> Response {
     Builder::new(codec, head, StatusCode::OK)
         .header("content-type", content_type)
         .finish(body)
