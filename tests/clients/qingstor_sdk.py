@@ -92,8 +92,16 @@ def expect_error(r, status, code, what):
 
 @suite.check("create_bucket")
 def create_bucket():
+    note = None
+    if ARGS.via_proxy:
+        import requests.utils
+        target = f"{URL.scheme}://{ARGS.zone}.{URL.hostname}:{URL.port}/{BUCKET}"
+        proxies = requests.utils.get_environ_proxies(target)
+        expect_eq(proxies.get(URL.scheme), ARGS.endpoint, f"proxy requests would use for {target}")
+        note = f"requests to {ARGS.zone}.{URL.hostname} go through the proxy {ARGS.endpoint}"
     expect_status(bucket.put(), 201, "bucket.put()")
     expect_status(bucket.head(), 200, "bucket.head()")
+    return note
 
 
 @suite.check("put_copy_source", needs=["create_bucket"])
