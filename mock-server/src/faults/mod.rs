@@ -305,7 +305,7 @@ impl Fault {
     /// A slow complete with whitespace keep-alives; `error` ends it with that error code.
     pub fn slow_complete(duration: Duration, error: Option<&str>) -> Fault {
         Fault::new(Action::SlowComplete {
-            interval_ms: 1000.min(duration.as_millis() as u64).max(10),
+            interval_ms: (duration.as_millis() as u64 / 4).clamp(10, 1000),
             duration_ms: duration.as_millis() as u64,
             error: error.map(str::to_string),
         })
