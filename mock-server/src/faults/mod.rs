@@ -127,8 +127,11 @@ pub enum Action {
     },
     /// Do the operation correctly but answer a wrong ETag.
     BadEtag,
-    /// Store bytes that differ from what was received (one byte flipped at `offset`, default
-    /// the middle of the payload) and acknowledge as if stored correctly.
+    /// Corrupt the payload in transit (one byte flipped at `offset`, default the middle of the
+    /// first chunk): the server hashes, verifies and stores the damaged bytes and answers
+    /// normally. A client that sent Content-MD5 or a checksum gets BadDigest; one that did not
+    /// gets an ETag that differs from the MD5 of what it sent — and only a client that checks
+    /// ETags notices.
     Corrupt {
         /// Payload offset of the flipped byte.
         #[serde(default, skip_serializing_if = "Option::is_none")]
