@@ -5,4 +5,5 @@
 //! * [`cli`] — the `mpu` command line.
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod uploader;

@@ -65,13 +65,13 @@ impl Failed {
             UploadError::RetriesExhausted {
                 phase: self.phase,
                 attempts: self.attempts,
-                error: self.error,
+                error: Box::new(self.error),
                 cleanup: Cleanup::NothingStarted,
             }
         } else {
             UploadError::Rejected {
                 phase: self.phase,
-                error: self.error,
+                error: Box::new(self.error),
                 cleanup: Cleanup::NothingStarted,
             }
         }

@@ -200,7 +200,7 @@ pub enum UploadError {
         /// Where.
         phase: Phase,
         /// The answer.
-        error: AttemptError,
+        error: Box<AttemptError>,
         /// What became of the upload.
         cleanup: Cleanup,
     },
@@ -212,7 +212,7 @@ pub enum UploadError {
         /// Attempts made.
         attempts: u32,
         /// The last failure.
-        error: AttemptError,
+        error: Box<AttemptError>,
         /// What became of the upload.
         cleanup: Cleanup,
     },
@@ -316,13 +316,13 @@ mod tests {
         let err = UploadError::RetriesExhausted {
             phase: Phase::UploadPart { part_number: 3 },
             attempts: 5,
-            error: AttemptError::new(
+            error: Box::new(AttemptError::new(
                 Cause::Service {
                     status: 503,
                     code: "SlowDown".into(),
                 },
                 "Please reduce your request rate.",
-            ),
+            )),
             cleanup: Cleanup::Aborted {
                 upload_id: "U1".into(),
                 rounds: 1,
@@ -341,13 +341,13 @@ mod tests {
     fn kept_uploads_tell_how_to_resume() {
         let mut err = UploadError::Rejected {
             phase: Phase::Complete,
-            error: AttemptError::new(
+            error: Box::new(AttemptError::new(
                 Cause::Service {
                     status: 400,
                     code: "InvalidPart".into(),
                 },
                 "",
-            ),
+            )),
             cleanup: Cleanup::NothingStarted,
         };
         err.set_cleanup(Cleanup::Kept {

@@ -152,6 +152,16 @@ pub trait Codec: Send + Sync {
     fn sign(&self, req: &mut WireRequest, now: SystemTime) -> Result<(), AttemptError>;
 }
 
+/// The codec for a configuration's dialect.
+pub fn for_config(
+    cfg: &super::config::UploaderConfig,
+) -> Result<Box<dyn Codec>, super::error::ConfigError> {
+    Err(super::error::ConfigError::InvalidEndpoint {
+        endpoint: cfg.endpoint.clone(),
+        reason: format!("no codec for {} yet", cfg.dialect),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,14 +172,4 @@ mod tests {
         assert_eq!(object_path("b", "ü"), "/b/%C3%BC");
         assert_eq!(query_value("a/b=c"), "a%2Fb%3Dc");
     }
-}
-
-/// The codec for a configuration's dialect.
-pub fn for_config(
-    cfg: &super::config::UploaderConfig,
-) -> Result<Box<dyn Codec>, super::error::ConfigError> {
-    Err(super::error::ConfigError::InvalidEndpoint {
-        endpoint: cfg.endpoint.clone(),
-        reason: format!("no codec for {} yet", cfg.dialect),
-    })
 }
