@@ -24,9 +24,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "mb" => 1_000_000,
         "gb" => 1_000_000_000,
         "tb" => 1_000_000_000_000,
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "unknown size unit {other:?} in {text:?} (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)"
-        )),
+        ))
+        }
     };
     if let Ok(n) = number.parse::<u64>() {
         return n

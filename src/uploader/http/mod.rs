@@ -350,3 +350,6 @@ impl Remote for HttpRemote {
         self.codec.parse_head(&resp)
     }
 }
+
+#[cfg(test)]
+mod tests;
