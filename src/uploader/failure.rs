@@ -137,6 +137,9 @@ pub enum Cause {
     EtagMismatch,
     /// An echoed checksum differs from the one sent: treated as corruption.
     ChecksumMismatch,
+    /// The request could not be built or signed locally (bad header value, clock out of
+    /// range): nothing was sent and retrying cannot help.
+    InvalidRequest,
 }
 
 /// Error codes that mean "try again later" in any dialect.
@@ -177,6 +180,7 @@ impl Cause {
             | Cause::Malformed
             | Cause::EtagMismatch
             | Cause::ChecksumMismatch => true,
+            Cause::InvalidRequest => false,
         }
     }
 
@@ -224,6 +228,7 @@ impl Cause {
             Cause::Malformed => "malformed_response".to_string(),
             Cause::EtagMismatch => "etag_mismatch".to_string(),
             Cause::ChecksumMismatch => "checksum_mismatch".to_string(),
+            Cause::InvalidRequest => "invalid_request".to_string(),
         }
     }
 }
@@ -260,6 +265,7 @@ impl fmt::Display for Cause {
             Cause::ChecksumMismatch => {
                 f.write_str("checksum echoed by the server differs from the one sent")
             }
+            Cause::InvalidRequest => f.write_str("the request could not be built"),
         }
     }
 }
@@ -291,6 +297,11 @@ impl AttemptError {
     /// A malformed-response error.
     pub fn malformed(message: impl Into<String>) -> Self {
         Self::new(Cause::Malformed, message)
+    }
+
+    /// An error for a request that could not be built or signed.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(Cause::InvalidRequest, message)
     }
 
     /// Whether another attempt can succeed.

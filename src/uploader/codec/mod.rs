@@ -35,6 +35,9 @@ pub struct WireRequest {
     pub headers: HeaderMap,
     /// Body (empty for most operations; the part bytes for uploads).
     pub body: Bytes,
+    /// SigV4 payload hash to sign (`UNSIGNED-PAYLOAD` or precomputed hex SHA-256); `None`
+    /// means "hash the body when signing" (small documents).
+    pub payload_hash: Option<String>,
 }
 
 impl WireRequest {
@@ -46,6 +49,7 @@ impl WireRequest {
             query,
             headers: HeaderMap::new(),
             body: Bytes::new(),
+            payload_hash: None,
         }
     }
 }

@@ -83,7 +83,7 @@ impl HttpRemote {
         meter: &BodyMeter,
     ) -> Result<WireResponse, AttemptError> {
         let host = HeaderValue::from_str(&self.endpoint.authority)
-            .map_err(|e| AttemptError::malformed(format!("invalid Host header: {e}")))?;
+            .map_err(|e| AttemptError::invalid_request(format!("invalid Host header: {e}")))?;
         req.headers.insert(HOST, host);
         self.codec.sign(&mut req, SystemTime::now())?;
         let mut url = format!("{}{}", self.endpoint.base(), req.path);
@@ -104,7 +104,7 @@ impl HttpRemote {
         }
         let request = builder
             .build()
-            .map_err(|e| AttemptError::malformed(format!("cannot build the request: {e}")))?;
+            .map_err(|e| AttemptError::invalid_request(format!("cannot build the request: {e}")))?;
 
         let response = self.await_response(request, meter, body_len).await?;
         let status = response.status();
