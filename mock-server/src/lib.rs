@@ -1,4 +1,32 @@
-//! A mock object store that speaks the S3, Huawei OBS and QingStor multipart protocols.
+//! A mock object store that speaks the S3, Huawei OBS and QingStor multipart protocols on one
+//! port, for testing the clients that upload large files.
 //!
-//! Modules are added as the request path is built:
-//! HTTP -> dialect codec -> faults -> service -> store.
+//! A request flows one way: HTTP ([`http`]) -> dialect codec ([`dialect`]) -> service
+//! ([`service`]) -> store ([`store`]); the answer flows back through the same codec.
+//! The wire vocabulary both the server and clients need — signing ([`auth`]), checksums
+//! ([`checksum`]), `aws-chunked` bodies ([`aws_chunked`]) and the XML/JSON documents
+//! ([`wire`]) — is public, so an uploader signs and parses with the very code the server
+//! verifies with.
+//!
+//! Start one in a test with [`MockServer::start`].
+#![warn(missing_docs)]
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod aws_chunked;
+pub mod checksum;
+pub mod dialect;
+pub mod error;
+pub mod expect;
+pub mod faults;
+pub mod http;
+pub mod journal;
+mod mock;
+pub mod ops;
+pub mod payload;
+pub mod service;
+pub mod store;
+pub mod wire;
+
+pub use mock::{MockServer, MockServerBuilder, StartError, StoreKind};

@@ -1,0 +1,326 @@
+use super::*;
+use crate::store::{DiskStore, MemoryStore};
+
+const SMALL: Limits = Limits {
+    min_part_size: 4,
+    ..Limits::S3
+};
+
+fn md5_hex(data: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(data))
+}
+
+fn services() -> Vec<(Service, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let disk: Arc<dyn BlobStore> = Arc::new(DiskStore::open(dir.path(), false).expect("disk"));
+    vec![
+        (
+            Service::open(Arc::new(MemoryStore::new())).expect("memory"),
+            None,
+        ),
+        (Service::open(disk).expect("disk service"), Some(dir)),
+    ]
+}
+
+fn upload_id(out: Output) -> String {
+    match out {
+        Output::Initiated { upload_id, .. } => upload_id,
+        other => panic!("expected Initiated, got {other:?}"),
+    }
+}
+
+async fn put_part(svc: &Service, id: &str, n: u32, data: &[u8]) -> String {
+    match svc
+        .upload_part(
+            "bkt",
+            "k",
+            id,
+            n,
+            BytesPayload::from_bytes(data.to_vec()),
+            &SMALL,
+        )
+        .await
+        .expect("upload part")
+    {
+        Output::Part { etag, .. } => etag,
+        other => panic!("expected Part, got {other:?}"),
+    }
+}
+
+fn read_object(svc: &Service, key: &str) -> Vec<u8> {
+    let body = svc
+        .get_object("bkt", key, None, None, &Conditions::default(), false)
+        .expect("get");
+    read_segments(&body.segments).expect("read").concat()
+}
+
+fn part(n: u32, etag: &str) -> CompletePart {
+    CompletePart {
+        number: n,
+        etag: Some(format!("\"{etag}\"")),
+        checksum: None,
+    }
+}
+
+#[tokio::test]
+async fn complete_subset_replaced_part_and_cleanup() {
+    for (svc, _dir) in services() {
+        svc.create_bucket("bkt").unwrap();
+        let id = upload_id(
+            svc.create_multipart_upload("bkt", "k", ObjectAttrs::default(), None)
+                .unwrap(),
+        );
+        let e1 = put_part(&svc, &id, 1, b"aaaaa").await;
+        let _old = put_part(&svc, &id, 2, b"xxxxx").await;
+        let e2 = put_part(&svc, &id, 2, b"bbbbb").await; // replaces part 2
+        let _e3 = put_part(&svc, &id, 3, b"ccccc").await; // left out below
+        let e4 = put_part(&svc, &id, 4, b"dd").await;
+        assert_eq!(svc.snapshot().blob_count, 4, "replaced part freed at once");
+
+        // Stale ETag of the replaced part is refused and changes nothing.
+        let err = svc
+            .complete_multipart_upload(
+                "bkt",
+                "k",
+                &id,
+                &[part(1, &e1), part(2, &md5_hex(b"xxxxx"))],
+                false,
+                None,
+                &SMALL,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidPart);
+        let err = svc
+            .complete_multipart_upload(
+                "bkt",
+                "k",
+                &id,
+                &[part(2, &e2), part(1, &e1)],
+                false,
+                None,
+                &SMALL,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidPartOrder);
+        let err = svc
+            .complete_multipart_upload(
+                "bkt",
+                "k",
+                &id,
+                &[part(4, &e4), part(5, &e4)],
+                false,
+                None,
+                &SMALL,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidPart);
+        let err = svc
+            .complete_multipart_upload(
+                "bkt",
+                "k",
+                &id,
+                &[part(4, &e4), part(3, &_e3)],
+                false,
+                None,
+                &SMALL,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidPartOrder);
+        assert_eq!(svc.snapshot().open_uploads(), 1);
+
+        let parts = [part(1, &e1), part(2, &e2), part(4, &e4)];
+        let out = svc
+            .complete_multipart_upload("bkt", "k", &id, &parts, false, None, &SMALL)
+            .unwrap();
+        let Output::Completed { etag, .. } = out else {
+            panic!("not completed")
+        };
+        let md5s: Vec<[u8; 16]> = [&b"aaaaa"[..], b"bbbbb", b"dd"]
+            .iter()
+            .map(|d| {
+                use md5::{Digest, Md5};
+                Md5::digest(d).into()
+            })
+            .collect();
+        assert_eq!(etag, checksum::multipart_etag(&md5s));
+        assert!(etag.ends_with("-3"));
+        assert_eq!(read_object(&svc, "k"), b"aaaaabbbbbdd");
+        let snap = svc.snapshot();
+        assert_eq!(snap.open_uploads(), 0);
+        assert_eq!(
+            snap.blob_count, 3,
+            "part 3 left out of the complete is freed"
+        );
+        assert_eq!(snap.orphan_blobs, 0);
+
+        // A retried complete answers the same ETag; other uses of the id are NoSuchUpload.
+        let again = svc
+            .complete_multipart_upload("bkt", "k", &id, &parts, false, None, &SMALL)
+            .unwrap();
+        assert!(matches!(again, Output::Completed { etag: e, .. } if e == etag));
+        let err = svc.abort_multipart_upload("bkt", "k", &id).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NoSuchUpload);
+
+        // Part numbers of a GET.
+        let body = svc
+            .get_object("bkt", "k", None, Some(2), &Conditions::default(), false)
+            .unwrap();
+        assert_eq!(body.range, Some((5, 5)));
+        assert_eq!(body.parts_count, Some(3));
+        let err = svc
+            .get_object("bkt", "k", None, Some(4), &Conditions::default(), false)
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidPartNumber);
+
+        svc.delete_object("bkt", "k").unwrap();
+        assert_eq!(
+            svc.snapshot().blob_count,
+            1,
+            "a GET still streaming keeps its blob"
+        );
+        drop(body);
+        assert_eq!(svc.snapshot().blob_count, 0);
+    }
+}
+
+#[tokio::test]
+async fn entity_too_small_only_for_non_last_parts() {
+    for (svc, _dir) in services() {
+        svc.create_bucket("bkt").unwrap();
+        let id = upload_id(
+            svc.create_multipart_upload("bkt", "k", ObjectAttrs::default(), None)
+                .unwrap(),
+        );
+        let e1 = put_part(&svc, &id, 1, b"abc").await;
+        let e2 = put_part(&svc, &id, 2, b"defgh").await;
+        let err = svc
+            .complete_multipart_upload(
+                "bkt",
+                "k",
+                &id,
+                &[part(1, &e1), part(2, &e2)],
+                false,
+                None,
+                &SMALL,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::EntityTooSmall);
+        // A single small part is fine: it is the last.
+        svc.complete_multipart_upload("bkt", "k", &id, &[part(1, &e1)], false, None, &SMALL)
+            .unwrap();
+        assert_eq!(read_object(&svc, "k"), b"abc");
+    }
+}
+
+#[tokio::test]
+async fn abort_frees_parts_and_part_numbers_are_checked() {
+    for (svc, _dir) in services() {
+        svc.create_bucket("bkt").unwrap();
+        let id = upload_id(
+            svc.create_multipart_upload("bkt", "k", ObjectAttrs::default(), None)
+                .unwrap(),
+        );
+        put_part(&svc, &id, 1, b"abc").await;
+        for bad in [0, 10_001] {
+            let err = svc
+                .upload_part("bkt", "k", &id, bad, BytesPayload::from_bytes("x"), &SMALL)
+                .await
+                .unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidArgument);
+        }
+        let err = svc
+            .upload_part(
+                "bkt",
+                "other",
+                &id,
+                1,
+                BytesPayload::from_bytes("x"),
+                &SMALL,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.code,
+            ErrorCode::NoSuchUpload,
+            "upload id of another key"
+        );
+        svc.abort_multipart_upload("bkt", "k", &id).unwrap();
+        let snap = svc.snapshot();
+        assert_eq!((snap.open_uploads(), snap.blob_count), (0, 0));
+        let err = svc.list_parts("bkt", "k", &id, 1000, 0).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NoSuchUpload);
+    }
+}
+
+#[tokio::test]
+async fn disk_state_survives_restart_and_orphans_are_swept() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        let store: Arc<dyn BlobStore> = Arc::new(DiskStore::open(dir.path(), false).unwrap());
+        Service::open(store).unwrap()
+    };
+    let (id, e1);
+    {
+        let svc = open();
+        svc.create_bucket("bkt").unwrap();
+        svc.put_object(
+            "bkt",
+            "plain",
+            ObjectAttrs::default(),
+            false,
+            BytesPayload::from_bytes("hello"),
+            &SMALL,
+        )
+        .await
+        .unwrap();
+        id = upload_id(
+            svc.create_multipart_upload("bkt", "k", ObjectAttrs::default(), None)
+                .unwrap(),
+        );
+        e1 = put_part(&svc, &id, 1, b"part-one").await;
+        put_part(&svc, &id, 2, b"part-two").await;
+        // A blob that no record refers to, as left by a crash mid-upload.
+        let mut w = svc.store().create().unwrap();
+        w.write(Bytes::from_static(b"orphan")).unwrap();
+        w.commit().unwrap();
+        assert_eq!(svc.store().list().unwrap().len(), 4);
+        // The service is dropped without any shutdown step, like a kill.
+        std::mem::forget(svc);
+    }
+    let svc = open();
+    assert_eq!(read_object(&svc, "plain"), b"hello");
+    let parts = svc.list_parts("bkt", "k", &id, 1000, 0).unwrap();
+    assert_eq!(parts.parts.len(), 2);
+    let snap = svc.snapshot();
+    assert_eq!(snap.blob_count, 3, "orphan swept at start");
+    assert_eq!(snap.orphan_blobs, 0);
+    svc.complete_multipart_upload("bkt", "k", &id, &[part(1, &e1)], false, None, &SMALL)
+        .unwrap();
+    drop(svc);
+    let svc = open();
+    assert_eq!(read_object(&svc, "k"), b"part-one");
+    assert_eq!(svc.snapshot().blob_count, 2);
+}
+
+#[test]
+fn listing_pages_with_delimiter_and_markers() {
+    let keys = ["a/1", "a/2", "bkt", "c/x/1", "c/y", "d"];
+    let entries = || keys.iter().map(|k| (*k, ()));
+    let (items, prefixes, truncated, next) = list_page(entries(), "", Some("/"), None, 2);
+    assert_eq!(prefixes, vec!["a/"]);
+    assert_eq!(items.iter().map(|i| i.0).collect::<Vec<_>>(), vec!["bkt"]);
+    assert!(truncated);
+    assert_eq!(next.as_deref(), Some("bkt"));
+    let (items, prefixes, truncated, _) = list_page(entries(), "", Some("/"), Some("bkt"), 10);
+    assert_eq!(prefixes, vec!["c/"]);
+    assert_eq!(items.iter().map(|i| i.0).collect::<Vec<_>>(), vec!["d"]);
+    assert!(!truncated);
+    // A marker that is a common prefix skips everything under it.
+    let (items, prefixes, _, _) = list_page(entries(), "", Some("/"), Some("a/"), 10);
+    assert_eq!(prefixes, vec!["c/"]);
+    assert_eq!(items.len(), 2);
+    let (items, prefixes, _, _) = list_page(entries(), "c/", Some("/"), None, 10);
+    assert_eq!(prefixes, vec!["c/x/"]);
+    assert_eq!(items.iter().map(|i| i.0).collect::<Vec<_>>(), vec!["c/y"]);
+}

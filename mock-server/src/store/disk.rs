@@ -1,0 +1,221 @@
+//! The disk backend: one file per blob under `<root>/blobs/`, named by the blob's hex id.
+//!
+//! File names come only from store-generated ids, so no key can address anything outside the
+//! data directory. Metadata (buckets, objects, uploads) is kept by the service in
+//! `<root>/meta/`, see [`crate::service`].
+
+use super::{new_blob_id, BlobChunks, BlobId, BlobStats, BlobStore, BlobWriter};
+use bytes::{Bytes, BytesMut};
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+const READ_CHUNK: u64 = 1 << 20;
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// Blobs stored as files in a directory.
+#[derive(Debug)]
+pub struct DiskStore {
+    root: PathBuf,
+    blobs_dir: PathBuf,
+    durable: bool,
+    sizes: Arc<Mutex<HashMap<BlobId, u64>>>,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn parse_blob_name(name: &str) -> Option<BlobId> {
+    if name.len() != 16 {
+        return None;
+    }
+    u64::from_str_radix(name, 16).ok()
+}
+
+impl DiskStore {
+    /// Opens (creating if needed) a store rooted at `root`. With `durable`, blob data and the
+    /// directory entry are fsynced before a write is acknowledged.
+    ///
+    /// Leftover temporary files from a crash (`*.tmp`) are removed.
+    pub fn open(root: &Path, durable: bool) -> io::Result<DiskStore> {
+        let blobs_dir = root.join("blobs");
+        fs::create_dir_all(&blobs_dir)?;
+        fs::create_dir_all(root.join("meta"))?;
+        let mut sizes = HashMap::new();
+        for entry in fs::read_dir(&blobs_dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            match parse_blob_name(&name) {
+                Some(id) => {
+                    sizes.insert(id, entry.metadata()?.len());
+                }
+                None => {
+                    // A temp file of a blob whose write never committed.
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(DiskStore {
+            root: root.to_path_buf(),
+            blobs_dir,
+            durable,
+            sizes: Arc::new(Mutex::new(sizes)),
+            closed: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    fn path(&self, id: BlobId) -> PathBuf {
+        self.blobs_dir.join(format!("{id:016x}"))
+    }
+
+    /// The store's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+struct DiskWriter {
+    id: BlobId,
+    tmp: PathBuf,
+    dst: PathBuf,
+    dir: PathBuf,
+    file: Option<BufWriter<File>>,
+    len: u64,
+    durable: bool,
+    sizes: Arc<Mutex<HashMap<BlobId, u64>>>,
+}
+
+impl BlobWriter for DiskWriter {
+    fn write(&mut self, data: Bytes) -> io::Result<()> {
+        self.len += data.len() as u64;
+        match self.file.as_mut() {
+            Some(f) => f.write_all(&data),
+            None => Err(io::Error::other("blob already committed")),
+        }
+    }
+
+    fn commit(mut self: Box<Self>) -> io::Result<u64> {
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("blob already committed"))?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        if self.durable {
+            file.sync_data()?;
+        }
+        drop(file);
+        // Register the size first so a concurrent delete of this id finds it.
+        lock(&self.sizes).insert(self.id, self.len);
+        if let Err(e) = fs::rename(&self.tmp, &self.dst) {
+            lock(&self.sizes).remove(&self.id);
+            return Err(e);
+        }
+        if self.durable {
+            File::open(&self.dir)?.sync_all()?;
+        }
+        Ok(self.len)
+    }
+
+    fn id(&self) -> BlobId {
+        self.id
+    }
+}
+
+impl Drop for DiskWriter {
+    fn drop(&mut self) {
+        // After a successful commit the temp file no longer exists; otherwise it is garbage.
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+impl BlobStore for DiskStore {
+    fn create(&self) -> io::Result<Box<dyn BlobWriter>> {
+        let id = new_blob_id();
+        let dst = self.path(id);
+        let tmp = self.blobs_dir.join(format!("{id:016x}.tmp"));
+        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        Ok(Box::new(DiskWriter {
+            id,
+            tmp,
+            dst,
+            dir: self.blobs_dir.clone(),
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            len: 0,
+            durable: self.durable,
+            sizes: self.sizes.clone(),
+        }))
+    }
+
+    fn read(&self, id: BlobId, offset: u64, len: u64) -> io::Result<BlobChunks> {
+        let file = File::open(self.path(id))?;
+        let end = offset.saturating_add(len);
+        let mut pos = offset;
+        Ok(Box::new(std::iter::from_fn(move || {
+            if pos >= end {
+                return None;
+            }
+            let n = (end - pos).min(READ_CHUNK) as usize;
+            let mut buf = BytesMut::zeroed(n);
+            match file.read_exact_at(&mut buf, pos) {
+                Ok(()) => {
+                    pos += n as u64;
+                    Some(Ok(buf.freeze()))
+                }
+                Err(e) => {
+                    pos = end;
+                    Some(Err(e))
+                }
+            }
+        })))
+    }
+
+    fn delete(&self, id: BlobId) {
+        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        lock(&self.sizes).remove(&id);
+        let _ = fs::remove_file(self.path(id));
+    }
+
+    fn blob_len(&self, id: BlobId) -> Option<u64> {
+        lock(&self.sizes).get(&id).copied()
+    }
+
+    fn list(&self) -> io::Result<Vec<BlobId>> {
+        let mut ids = Vec::new();
+        for entry in fs::read_dir(&self.blobs_dir)? {
+            let name = entry?.file_name();
+            if let Some(id) = parse_blob_name(&name.to_string_lossy()) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    fn stats(&self) -> BlobStats {
+        let sizes = lock(&self.sizes);
+        BlobStats {
+            count: sizes.len() as u64,
+            bytes: sizes.values().sum(),
+        }
+    }
+
+    fn meta_dir(&self) -> Option<PathBuf> {
+        Some(self.root.join("meta"))
+    }
+
+    fn durable(&self) -> bool {
+        self.durable
+    }
+
+    fn close(&self) {
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+}
