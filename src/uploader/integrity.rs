@@ -4,6 +4,7 @@
 use base64::Engine as _;
 use bytes::Bytes;
 use md5::{Digest, Md5};
+use mock_server::checksum::{composite_checksum, full_object_checksum, Checksum, ChecksumAlgorithm};
 
 use super::config::ChecksumChoice;
 use super::plan::PartRange;
@@ -61,28 +62,34 @@ impl PartData {
     }
 }
 
-/// Base64 of the additional checksum of `data`, or `None` for [`ChecksumChoice::None`].
-pub fn checksum_base64(choice: ChecksumChoice, data: &[u8]) -> Option<String> {
+/// The `mock_server` checksum algorithm of a choice.
+pub fn algorithm(choice: ChecksumChoice) -> Option<ChecksumAlgorithm> {
     match choice {
         ChecksumChoice::None => None,
-        // Filled in with mock_server::checksum once that module is on main.
-        _ => {
-            let _ = data;
-            None
-        }
+        ChecksumChoice::Crc32c => Some(ChecksumAlgorithm::Crc32c),
+        ChecksumChoice::Crc64Nvme => Some(ChecksumAlgorithm::Crc64Nvme),
+        ChecksumChoice::Sha256 => Some(ChecksumAlgorithm::Sha256),
     }
+}
+
+/// Base64 of the additional checksum of `data`, or `None` for [`ChecksumChoice::None`].
+pub fn checksum_base64(choice: ChecksumChoice, data: &[u8]) -> Option<String> {
+    algorithm(choice).map(|alg| Checksum::compute(alg, data).to_base64())
 }
 
 /// The object checksum the service should report for parts with these checksums (base64) and
 /// lengths: composite `b64-N` for CRC32C and SHA-256, full-object for CRC64NVME.
 pub fn expected_object_checksum(choice: ChecksumChoice, parts: &[(String, u64)]) -> Option<String> {
-    match choice {
-        ChecksumChoice::None => None,
-        // Filled in with mock_server::checksum once that module is on main.
-        _ => {
-            let _ = parts;
-            None
-        }
+    let alg = algorithm(choice)?;
+    let decoded: Vec<(Checksum, u64)> = parts
+        .iter()
+        .map(|(b64, len)| Checksum::from_base64(alg, b64).ok().map(|c| (c, *len)))
+        .collect::<Option<_>>()?;
+    if alg == ChecksumAlgorithm::Crc64Nvme {
+        full_object_checksum(alg, &decoded).map(|c| c.to_base64())
+    } else {
+        let values: Vec<Checksum> = decoded.into_iter().map(|(c, _)| c).collect();
+        Some(composite_checksum(alg, &values))
     }
 }
 
@@ -101,15 +108,7 @@ pub fn normalize_etag(etag: &str) -> String {
     t.trim_matches('"').to_ascii_lowercase()
 }
 
-/// The ETag S3 and OBS give a multipart object: hex MD5 of the concatenated binary part MD5s,
-/// `-N` (no quotes).
-pub fn multipart_etag(part_md5s: &[[u8; 16]]) -> String {
-    let mut h = Md5::new();
-    for m in part_md5s {
-        h.update(m);
-    }
-    format!("{}-{}", hex::encode(h.finalize()), part_md5s.len())
-}
+pub use mock_server::checksum::multipart_etag;
 
 #[cfg(test)]
 mod tests {
@@ -146,6 +145,49 @@ mod tests {
             hello.sha256_hex.as_deref(),
             Some("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
         );
+    }
+
+    #[test]
+    fn checksums_are_computed_and_combined() {
+        // CRC32C("123456789") = e3069283, CRC64NVME("123456789") = ae8b14860a799888.
+        assert_eq!(
+            checksum_base64(ChecksumChoice::Crc32c, b"123456789").as_deref(),
+            Some("4waSgw==")
+        );
+        assert_eq!(
+            checksum_base64(ChecksumChoice::Crc64Nvme, b"123456789").as_deref(),
+            Some("rosUhgp5mIg=")
+        );
+        assert_eq!(checksum_base64(ChecksumChoice::None, b"x"), None);
+        // Full-object CRC64NVME of two parts equals the CRC of the whole.
+        let parts = vec![
+            (checksum_base64(ChecksumChoice::Crc64Nvme, b"12345").unwrap(), 5),
+            (checksum_base64(ChecksumChoice::Crc64Nvme, b"6789").unwrap(), 4),
+        ];
+        assert_eq!(
+            expected_object_checksum(ChecksumChoice::Crc64Nvme, &parts).as_deref(),
+            Some("rosUhgp5mIg=")
+        );
+        // Composite: checksum of the concatenated raw part checksums, then -N.
+        let a = Checksum::compute(ChecksumAlgorithm::Crc32c, b"12345");
+        let b = Checksum::compute(ChecksumAlgorithm::Crc32c, b"6789");
+        let mut raw = a.value.clone();
+        raw.extend_from_slice(&b.value);
+        let want = format!(
+            "{}-2",
+            Checksum::compute(ChecksumAlgorithm::Crc32c, &raw).to_base64()
+        );
+        let parts = vec![(a.to_base64(), 5), (b.to_base64(), 4)];
+        assert_eq!(
+            expected_object_checksum(ChecksumChoice::Crc32c, &parts),
+            Some(want)
+        );
+        assert_eq!(
+            expected_object_checksum(ChecksumChoice::Crc32c, &[("bad!".into(), 1)]),
+            None
+        );
+        assert!(checksums_equal("abc=-2", "abc="));
+        assert!(!checksums_equal("abc=-2", "abd=-2"));
     }
 
     #[test]

@@ -9,6 +9,8 @@ use http::{HeaderMap, Method, StatusCode};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::failure::{AttemptError, Cause};
+
+pub mod s3;
 use super::integrity::PartData;
 use super::remote::{CompleteAck, CompleteRequest, ObjectInfo, PartAck, PartsPage, UploadRef};
 
@@ -160,9 +162,15 @@ pub trait Codec: Send + Sync {
 pub fn for_config(
     cfg: &super::config::UploaderConfig,
 ) -> Result<Box<dyn Codec>, super::error::ConfigError> {
-    Err(super::error::ConfigError::InvalidEndpoint {
-        endpoint: cfg.endpoint.clone(),
-        reason: format!("no codec for {} yet", cfg.dialect),
+    use super::config::Dialect;
+    Ok(match cfg.dialect {
+        Dialect::S3 | Dialect::Obs | Dialect::ObsNative => Box::new(s3::S3Codec::new(cfg)),
+        Dialect::QingStor => {
+            return Err(super::error::ConfigError::InvalidEndpoint {
+                endpoint: cfg.endpoint.clone(),
+                reason: "QingStor codec not written yet".into(),
+            })
+        }
     })
 }
 

@@ -16,7 +16,8 @@ use mock_server::wire::xml::{root_element, XmlDocument};
 use sha2::{Digest, Sha256};
 
 use super::{object_path, query_value, service_error, Codec, WireRequest, WireResponse};
-use crate::uploader::config::{ChecksumChoice, Dialect, PayloadSigning, UploaderConfig};
+use crate::uploader::config::{Dialect, PayloadSigning, UploaderConfig};
+use crate::uploader::integrity::algorithm;
 use crate::uploader::failure::{AttemptError, Cause};
 use crate::uploader::integrity::PartData;
 use crate::uploader::remote::{
@@ -47,16 +48,6 @@ pub struct S3Codec {
     payload: PayloadSigning,
     checksum: Option<ChecksumAlgorithm>,
     content_type: Option<String>,
-}
-
-/// The checksum algorithm of a choice.
-pub(crate) fn algorithm(choice: ChecksumChoice) -> Option<ChecksumAlgorithm> {
-    match choice {
-        ChecksumChoice::None => None,
-        ChecksumChoice::Crc32c => Some(ChecksumAlgorithm::Crc32c),
-        ChecksumChoice::Crc64Nvme => Some(ChecksumAlgorithm::Crc64Nvme),
-        ChecksumChoice::Sha256 => Some(ChecksumAlgorithm::Sha256),
-    }
 }
 
 impl S3Codec {
