@@ -10,7 +10,7 @@ mod persist;
 mod snapshot;
 
 pub use persist::MetaLog;
-pub use snapshot::{ObjectState, PartState, StateSnapshot, UploadState};
+pub use snapshot::{BucketState, ObjectState, PartState, StateSnapshot, UploadState};
 
 use crate::checksum::{self, Checksum, ChecksumAlgorithm};
 use crate::error::{ErrorCode, ServiceError, ServiceResult};
