@@ -10,6 +10,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::failure::{AttemptError, Cause};
 
+pub mod qingstor;
 pub mod s3;
 use super::integrity::PartData;
 use super::remote::{CompleteAck, CompleteRequest, ObjectInfo, PartAck, PartsPage, UploadRef};
@@ -165,12 +166,7 @@ pub fn for_config(
     use super::config::Dialect;
     Ok(match cfg.dialect {
         Dialect::S3 | Dialect::Obs | Dialect::ObsNative => Box::new(s3::S3Codec::new(cfg)),
-        Dialect::QingStor => {
-            return Err(super::error::ConfigError::InvalidEndpoint {
-                endpoint: cfg.endpoint.clone(),
-                reason: "QingStor codec not written yet".into(),
-            })
-        }
+        Dialect::QingStor => Box::new(qingstor::QingStorCodec::new(cfg)),
     })
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::BytesMut;
 use http::header::HOST;
-use http::HeaderValue;
+use http::{HeaderValue, Method};
 
 use super::codec::{Codec, WireRequest, WireResponse};
 use super::config::{parse_endpoint, Endpoint, Timeouts, UploaderConfig};
@@ -96,11 +96,16 @@ impl HttpRemote {
             .client
             .request(req.method.clone(), url)
             .headers(req.headers);
-        if body_len > 0 {
-            builder = builder.body(reqwest::Body::wrap(MeteredBody::new(
-                req.body,
-                meter.clone(),
-            )));
+        // PUT and POST always carry a body, even an empty one, so Content-Length: 0 is sent
+        // (an empty part is a valid part).
+        if body_len > 0 || matches!(req.method, Method::PUT | Method::POST) {
+            builder =
+                builder
+                    .header(http::header::CONTENT_LENGTH, body_len)
+                    .body(reqwest::Body::wrap(MeteredBody::new(
+                        req.body,
+                        meter.clone(),
+                    )));
         }
         let request = builder
             .build()
