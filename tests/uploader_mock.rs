@@ -358,33 +358,51 @@ async fn mock_faults_are_survived() {
 }
 
 #[tokio::test]
-async fn corrupted_part_is_caught_by_the_object_etag() {
+async fn silently_corrupted_storage_is_caught_by_read_back() {
     let server = server(Store::Memory, Some(1024)).await;
-    server
-        .fault(
-            Fault::new(mock_server::faults::Action::Corrupt { offset: None })
-                .on(OpKind::UploadPart)
-                .part(2)
-                .times(1),
-        )
-        .unwrap();
-    let (file, _) = data_file(3 * PART as usize, 4);
-    let result = Uploader::new(config(&server, Dialect::S3))
+    let corrupt = || {
+        Fault::new(mock_server::faults::Action::Corrupt { offset: None })
+            .on(OpKind::UploadPart)
+            .part(2)
+            .times(1)
+    };
+    let (file, data) = data_file(3 * PART as usize, 4);
+
+    // The server acknowledges the bytes it received but keeps others: every ETag matches, so
+    // only reading the object back can tell.
+    server.fault(corrupt()).unwrap();
+    let report = Uploader::new(config(&server, Dialect::S3))
         .unwrap()
-        .upload_file(file.path(), BUCKET, "corrupt")
-        .await;
-    match result {
-        // Either the server's ETag betrays the flipped byte at once (retried as corruption)...
-        Ok(report) => {
-            assert_eq!(report.retries_by_cause.get("etag_mismatch"), Some(&1));
-            assert_eq!(fetch(&server, "corrupt").await.len(), 3 * PART as usize);
-        }
-        // ...or it acknowledges the bytes sent and the object ETag check catches it.
-        Err(e) => {
-            assert!(matches!(e, UploadError::Integrity { .. }), "{e}");
-            assert!(e.object_written());
-        }
-    }
+        .upload_file(file.path(), BUCKET, "blind")
+        .await
+        .unwrap();
+    assert!(!report.verified_readback);
+    assert_ne!(fetch(&server, "blind").await, data);
+
+    server.fault(corrupt()).unwrap();
+    let cfg = UploaderConfig {
+        verify_readback: true,
+        ..config(&server, Dialect::S3)
+    };
+    let err = Uploader::new(cfg.clone())
+        .unwrap()
+        .upload_file(file.path(), BUCKET, "checked")
+        .await
+        .unwrap_err();
+    let UploadError::Integrity { phase, detail, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(*phase, Phase::Verify);
+    assert!(detail.contains("differing parts: 2"), "{detail}");
+    assert!(err.object_written());
+
+    let report = Uploader::new(cfg)
+        .unwrap()
+        .upload_file(file.path(), BUCKET, "clean")
+        .await
+        .unwrap();
+    assert!(report.verified_readback);
+    check_object(&server, "clean", &data, &report).await;
 }
 
 #[tokio::test]

@@ -399,6 +399,7 @@ impl<R: Remote> Ctx<R> {
             parts_reused: stats.parts_reused,
             resumed,
             confirmed_by_head: completed.confirmed_by_head,
+            verified_readback: self.cfg.verify_readback,
             bytes_sent: stats.bytes_sent,
             retries: stats.retries_by_cause.values().sum(),
             attempts: stats.attempts,
@@ -535,6 +536,9 @@ impl<R: Remote> Ctx<R> {
                     cleanup: written(),
                 });
             }
+        }
+        if self.cfg.verify_readback {
+            self.verify_readback(upload, plan, &parts).await?;
         }
         let object_checksum = completed
             .ack
@@ -852,6 +856,53 @@ impl<R: Remote> Ctx<R> {
                     .as_deref()
                     .is_some_and(|e| normalize_etag(e) == expected_etag)
         }))
+    }
+
+    /// Reads the object back and compares every part's MD5 with the file's.
+    async fn verify_readback(
+        &self,
+        upload: &UploadRef,
+        plan: &PartPlan,
+        parts: &[DonePart],
+    ) -> Result<(), UploadError> {
+        let written = || Cleanup::ObjectWritten {
+            upload_id: upload.upload_id.clone(),
+        };
+        let got = self
+            .retry(Phase::Verify, || {
+                self.remote
+                    .read_part_md5s(&upload.bucket, &upload.key, plan.part_size)
+            })
+            .await
+            .map_err(|f| {
+                let mut e = f.into_error();
+                e.set_cleanup(written());
+                e
+            })?;
+        let bad: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| got.get(*i) != Some(&p.md5))
+            .map(|(_, p)| p.number.to_string())
+            .collect();
+        if !bad.is_empty() || got.len() != parts.len() {
+            return Err(UploadError::Integrity {
+                phase: Phase::Verify,
+                detail: format!(
+                    "the object read back differs from the file: {} slices read for {} parts, \
+                     differing parts: {}",
+                    got.len(),
+                    parts.len(),
+                    if bad.is_empty() {
+                        "none".to_string()
+                    } else {
+                        bad.join(", ")
+                    }
+                ),
+                cleanup: written(),
+            });
+        }
+        Ok(())
     }
 
     /// Lists every part of an upload, following pages.

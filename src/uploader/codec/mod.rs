@@ -151,6 +151,10 @@ pub trait Codec: Send + Sync {
     fn abort(&self, upload: &UploadRef) -> WireRequest;
     /// Reads the abort answer.
     fn parse_abort(&self, resp: &WireResponse) -> Result<(), AttemptError>;
+    /// GET object request (read-back verification).
+    fn get_object(&self, bucket: &str, key: &str) -> WireRequest;
+    /// The error an unexpected answer stands for.
+    fn error_of(&self, resp: &WireResponse) -> AttemptError;
     /// HEAD object request.
     fn head(&self, bucket: &str, key: &str) -> WireRequest;
     /// Reads the HEAD answer; `None` for 404.
