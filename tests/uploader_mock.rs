@@ -358,7 +358,7 @@ async fn mock_faults_are_survived() {
 }
 
 #[tokio::test]
-async fn silently_corrupted_storage_is_caught_by_read_back() {
+async fn corruption_in_transit_is_caught_and_resent() {
     let server = server(Store::Memory, Some(1024)).await;
     let corrupt = || {
         Fault::new(mock_server::faults::Action::Corrupt { offset: None })
@@ -368,41 +368,43 @@ async fn silently_corrupted_storage_is_caught_by_read_back() {
     };
     let (file, data) = data_file(3 * PART as usize, 4);
 
-    // The server acknowledges the bytes it received but keeps others: every ETag matches, so
-    // only reading the object back can tell.
+    // With Content-MD5 the server refuses the damaged part (BadDigest) and it is sent again.
     server.fault(corrupt()).unwrap();
     let report = Uploader::new(config(&server, Dialect::S3))
         .unwrap()
-        .upload_file(file.path(), BUCKET, "blind")
+        .upload_file(file.path(), BUCKET, "with-md5")
         .await
         .unwrap();
-    assert!(!report.verified_readback);
-    assert_ne!(fetch(&server, "blind").await, data);
+    assert_eq!(
+        report.retries_by_cause.get("http_400_BadDigest"),
+        Some(&1),
+        "{:?}",
+        report.retries_by_cause
+    );
+    check_object(&server, "with-md5", &data, &report).await;
 
+    // Without Content-MD5 the server stores the damaged bytes and answers their MD5: the ETag
+    // check catches it and the part is sent again; the read-back confirms the result.
     server.fault(corrupt()).unwrap();
     let cfg = UploaderConfig {
+        content_md5: false,
         verify_readback: true,
         ..config(&server, Dialect::S3)
     };
-    let err = Uploader::new(cfg.clone())
-        .unwrap()
-        .upload_file(file.path(), BUCKET, "checked")
-        .await
-        .unwrap_err();
-    let UploadError::Integrity { phase, detail, .. } = &err else {
-        panic!("{err}");
-    };
-    assert_eq!(*phase, Phase::Verify);
-    assert!(detail.contains("differing parts: 2"), "{detail}");
-    assert!(err.object_written());
-
     let report = Uploader::new(cfg)
         .unwrap()
-        .upload_file(file.path(), BUCKET, "clean")
+        .upload_file(file.path(), BUCKET, "without-md5")
         .await
         .unwrap();
+    assert_eq!(
+        report.retries_by_cause.get("etag_mismatch"),
+        Some(&1),
+        "{:?}",
+        report.retries_by_cause
+    );
     assert!(report.verified_readback);
-    check_object(&server, "clean", &data, &report).await;
+    assert_eq!(report.attempts.get("verify"), Some(&1));
+    check_object(&server, "without-md5", &data, &report).await;
 }
 
 #[tokio::test]
