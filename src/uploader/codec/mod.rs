@@ -185,3 +185,6 @@ mod tests {
         assert_eq!(query_value("a/b=c"), "a%2Fb%3Dc");
     }
 }
+
+#[cfg(test)]
+mod codec_tests;
