@@ -494,3 +494,40 @@ async fn memory_budget_holds_on_the_wire() {
     assert!(report.peak_memory_bytes <= 3 * PART);
     check_object(&server, "budget", &data, &report).await;
 }
+
+#[tokio::test]
+async fn stalled_part_times_out_and_is_resent() {
+    let server = server(Store::Memory, Some(1024)).await;
+    server
+        .fault(Fault::stall().on(OpKind::UploadPart).part(2).times(1))
+        .unwrap();
+    let mut cfg = config(&server, Dialect::S3);
+    // Short enough to keep the test quick, long enough for a loaded machine's healthy parts.
+    cfg.timeouts.stall = Duration::from_secs(1);
+    cfg.timeouts.first_byte = Duration::from_secs(10);
+    // A part larger than socket buffers, so a server that stops reading stalls the upload.
+    cfg.part_size = Some(16 * 1024 * 1024);
+    cfg.memory_budget = 64 * 1024 * 1024;
+    let (file, data) = data_file(2 * 16 * 1024 * 1024 + 5, 8);
+    let started = std::time::Instant::now();
+    let report = Uploader::new(cfg)
+        .unwrap()
+        .upload_file(file.path(), BUCKET, "stalled")
+        .await
+        .unwrap();
+    let timeouts: u64 = report
+        .retries_by_cause
+        .iter()
+        .filter(|(k, _)| k.starts_with("timeout_"))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(timeouts, 1, "{:?}", report.retries_by_cause);
+    assert_eq!(
+        report.retries_by_cause.get("timeout_send_stalled"),
+        Some(&1),
+        "{:?}",
+        report.retries_by_cause
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    check_object(&server, "stalled", &data, &report).await;
+}
