@@ -297,6 +297,12 @@ impl Remote for Fake {
         if let Some(Action::Fail(e)) | Some(Action::FailAfterEffect(e)) = action {
             return Err(e);
         }
+        if matches!(action, Some(Action::WrongEtag)) {
+            return Ok(CompleteAck {
+                etag: Some("\"0123456789abcdef0123456789abcdef-2\"".into()),
+                checksum: None,
+            });
+        }
         Ok(CompleteAck {
             etag: Some(etag),
             checksum: None,
@@ -883,4 +889,24 @@ async fn storage_that_keeps_other_bytes_is_caught_by_read_back() {
     let r = upload(&fake, cfg, job(f.path())).await.unwrap();
     assert!(r.verified_readback);
     assert_eq!(r.attempts.get("verify"), Some(&1));
+}
+
+#[tokio::test]
+async fn wrong_object_etag_after_complete_is_an_integrity_failure() {
+    let fake = Fake::new();
+    fake.fault(Op::Complete, 1, Action::WrongEtag);
+    let (f, _) = file_with(1_500);
+    let err = upload(&fake, config(), job(f.path())).await.unwrap_err();
+    let UploadError::Integrity { phase, detail, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(*phase, Phase::Complete);
+    assert!(
+        detail.contains("0123456789abcdef0123456789abcdef-2"),
+        "{detail}"
+    );
+    assert!(
+        err.object_written(),
+        "the object exists: it is reported, not aborted"
+    );
 }
