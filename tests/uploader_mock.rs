@@ -181,16 +181,6 @@ async fn obs_native_roundtrip_sizes_memory() {
 }
 
 #[tokio::test]
-async fn qingstor_roundtrip_sizes_memory() {
-    roundtrip_sizes(Dialect::QingStor, Store::Memory).await;
-}
-
-#[tokio::test]
-async fn qingstor_roundtrip_sizes_disk() {
-    roundtrip_sizes(Dialect::QingStor, Store::Disk).await;
-}
-
-#[tokio::test]
 async fn default_part_size_respects_the_real_s3_minimum() {
     let server = server(Store::Disk, None).await;
     let cfg = UploaderConfig {
