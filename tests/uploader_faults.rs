@@ -402,8 +402,17 @@ impl FaultServer {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
+/// A file of pseudo-random bytes (xorshift), so no two parts are alike.
 fn data_file(len: usize) -> (tempfile::NamedTempFile, Vec<u8>) {
-    let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(&data).unwrap();
     f.flush().unwrap();

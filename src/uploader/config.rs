@@ -294,6 +294,9 @@ pub struct UploaderConfig {
     pub timeouts: Timeouts,
     /// `Content-Type` of the object, sent at initiation.
     pub content_type: Option<String>,
+    /// After completing, read the object back and compare every part's MD5 with the file
+    /// (catches storage that acknowledges bytes it did not keep). Costs one full download.
+    pub verify_readback: bool,
 }
 
 impl UploaderConfig {
@@ -324,6 +327,7 @@ impl UploaderConfig {
             abort_on_failure: true,
             timeouts: Timeouts::default(),
             content_type: None,
+            verify_readback: false,
         }
     }
 
