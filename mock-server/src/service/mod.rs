@@ -800,6 +800,9 @@ impl Service {
             });
             if let Some(cp) = &cp {
                 if common_prefixes.last() == Some(cp) {
+                    // Part of the common prefix already listed: the next page must resume
+                    // after it, not inside it.
+                    last = Some((&u.key, &u.id));
                     continue;
                 }
             }
