@@ -391,8 +391,7 @@ impl Service {
                 return Err(ServiceError::new(ErrorCode::EntityTooLarge)
                     .field("MaxSizeAllowed", limits.max_part_size.to_string()));
             }
-            let stored = payload.stored_bytes(chunk);
-            blob.write(stored).map_err(ServiceError::internal)?;
+            blob.write(chunk).map_err(ServiceError::internal)?;
         }
         Ok((blob, size))
     }
