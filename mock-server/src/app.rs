@@ -490,7 +490,10 @@ pub async fn dispatch_on(
                 source,
                 replace_attrs,
                 conditions,
-            } => svc.copy_object(bucket, key, source, replace_attrs.clone(), conditions)?,
+            } => {
+                svc.copy_object(bucket, key, source, replace_attrs.clone(), conditions)
+                    .await?
+            }
             Operation::GetObject {
                 bucket,
                 key,
