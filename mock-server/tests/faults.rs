@@ -228,11 +228,12 @@ async fn bad_etag_stores_correctly_but_answers_a_wrong_etag() {
 }
 
 #[tokio::test]
-async fn corrupt_stores_other_bytes_and_acknowledges_normally() {
+async fn corrupt_damages_the_payload_in_transit() {
     let s = server().await;
     let c = client();
     let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     s.fault(Fault::corrupt().on(OpKind::PutObject)).unwrap();
+    // Without an integrity header the damage is stored and acknowledged; only the ETag tells.
     let r = c
         .put(format!("{}/{BUCKET}/obj", s.endpoint()))
         .body(data.clone())
@@ -240,9 +241,15 @@ async fn corrupt_stores_other_bytes_and_acknowledges_normally() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(
-        r.headers()["etag"].to_str().unwrap(),
-        format!("\"{}\"", md5_hex(&data))
+    let etag = r.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    assert_ne!(
+        etag,
+        md5_hex(&data),
+        "the ETag is that of the damaged bytes"
     );
     let got = c
         .get(format!("{}/{BUCKET}/obj", s.endpoint()))
@@ -253,8 +260,29 @@ async fn corrupt_stores_other_bytes_and_acknowledges_normally() {
         .await
         .unwrap();
     assert_eq!(got.len(), data.len());
-    let diffs = got.iter().zip(&data).filter(|(a, b)| a != b).count();
-    assert_eq!(diffs, 1, "exactly one byte differs");
+    assert_eq!(
+        got.iter().zip(&data).filter(|(a, b)| a != b).count(),
+        1,
+        "one byte differs"
+    );
+    assert_eq!(etag, md5_hex(&got));
+    // With Content-MD5 the server notices and stores nothing.
+    use base64::Engine;
+    let md5 =
+        base64::engine::general_purpose::STANDARD.encode(mock_server::checksum::Md5::digest(&data));
+    let r = c
+        .put(format!("{}/{BUCKET}/obj2", s.endpoint()))
+        .header("content-md5", md5)
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        tag(&r.text().await.unwrap(), "Code").as_deref(),
+        Some("BadDigest")
+    );
+    assert!(s.state().object(BUCKET, "obj2").is_none());
 }
 
 #[tokio::test]
