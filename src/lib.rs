@@ -1,1 +1,10 @@
+//! multipart-harness: a reference multipart uploader, a scenario runner and client conformance
+//! checks, all built around the `mock-server` S3/OBS/QingStor mock.
+//!
+//! * [`uploader`] — the reference uploader ([`uploader::Uploader`]).
+//! * [`cli`] — the `mpu` command line.
+#![warn(missing_docs)]
 
+pub mod cli;
+pub mod scenario;
+pub mod uploader;

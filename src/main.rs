@@ -1,1 +1,5 @@
-fn main() {}
+//! `mpu`: the multipart-harness command line (see `multipart_harness::cli`).
+
+fn main() -> std::process::ExitCode {
+    multipart_harness::cli::main()
+}

@@ -11,7 +11,7 @@ use crate::http::response;
 use crate::http::response::Response;
 use crate::http::server::DropConnection;
 use crate::http::RequestHead;
-use crate::journal::{Journal, JournalEntry};
+use crate::journal::{Journal, JournalEntry, PendingEntry};
 use crate::ops::{Limits, Operation, Output};
 use crate::service::Service;
 use bytes::Bytes;
@@ -116,15 +116,17 @@ impl App {
         if head.raw_path == "/_mock" || head.raw_path.starts_with("/_mock/") {
             return Ok(admin::handle(self, &head, body).await);
         }
-        let (mut entry, started) = self.journal.begin();
+        let mut pending = PendingEntry::begin(&self.journal);
+        let entry = pending.entry();
         entry.request_id = head.request_id.clone();
         entry.method = head.method.to_string();
         entry.path = head.raw_path.clone();
         let codec = self.codec_for(&head);
         entry.dialect = Some(codec.dialect());
-        let outcome = self.run(codec.as_ref(), &head, body, &mut entry).await;
+        let outcome = self.run(codec.as_ref(), &head, body, pending.entry()).await;
         match outcome {
             Outcome::Respond(resp) => {
+                let entry = pending.entry();
                 entry.status = Some(resp.status().as_u16());
                 entry.bytes_out = resp
                     .headers()
@@ -132,12 +134,12 @@ impl App {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
-                self.journal.record(entry, started);
+                pending.finish();
                 Ok(resp)
             }
             Outcome::Drop(reason) => {
-                entry.status = None;
-                self.journal.record(entry, started);
+                pending.entry().status = None;
+                pending.finish();
                 Err(DropConnection(reason))
             }
         }
@@ -480,7 +482,10 @@ pub async fn dispatch_on(
                 source,
                 replace_attrs,
                 conditions,
-            } => svc.copy_object(bucket, key, source, replace_attrs.clone(), conditions)?,
+            } => {
+                svc.copy_object(bucket, key, source, replace_attrs.clone(), conditions)
+                    .await?
+            }
             Operation::GetObject {
                 bucket,
                 key,

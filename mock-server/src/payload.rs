@@ -30,10 +30,6 @@ pub trait PayloadSource: Send {
     /// Called once after `next_chunk` returned `None`: checks the declared digests
     /// (Content-MD5, x-amz-content-sha256, flexible checksums) and returns what was computed.
     fn finish(self) -> Result<PayloadDigest, ServiceError>;
-    /// Bytes to store in place of what was received, if a fault corrupts this payload.
-    fn stored_bytes(&mut self, chunk: Bytes) -> Bytes {
-        chunk
-    }
 }
 
 /// Incremental MD5 plus an optional flexible checksum over the same bytes.

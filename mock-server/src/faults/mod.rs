@@ -127,8 +127,11 @@ pub enum Action {
     },
     /// Do the operation correctly but answer a wrong ETag.
     BadEtag,
-    /// Store bytes that differ from what was received (one byte flipped at `offset`, default
-    /// the middle of the payload) and acknowledge as if stored correctly.
+    /// Corrupt the payload in transit (one byte flipped at `offset`, default the middle of the
+    /// first chunk): the server hashes, verifies and stores the damaged bytes and answers
+    /// normally. A client that sent Content-MD5 or a checksum gets BadDigest; one that did not
+    /// gets an ETag that differs from the MD5 of what it sent — and only a client that checks
+    /// ETags notices.
     Corrupt {
         /// Payload offset of the flipped byte.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,6 +159,7 @@ pub enum Action {
     },
     /// On complete (or copy): answer HTTP 200 with an error document as the body, without
     /// completing (S3's documented quirk).
+    #[serde(rename = "error_in_200")]
     ErrorIn200 {
         /// Error code (default `InternalError`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -305,7 +309,7 @@ impl Fault {
     /// A slow complete with whitespace keep-alives; `error` ends it with that error code.
     pub fn slow_complete(duration: Duration, error: Option<&str>) -> Fault {
         Fault::new(Action::SlowComplete {
-            interval_ms: 1000.min(duration.as_millis() as u64).max(10),
+            interval_ms: (duration.as_millis() as u64 / 4).clamp(10, 1000),
             duration_ms: duration.as_millis() as u64,
             error: error.map(str::to_string),
         })
@@ -479,6 +483,8 @@ mod tests {
             schedule = { times = 1 }
         "#;
         let f: Fault = toml::from_str(toml_text).unwrap();
+        let e: Fault = toml::from_str("action = { type = \"error_in_200\" }").unwrap();
+        assert_eq!(e.action.name(), "error_in_200");
         assert_eq!(f.matcher.op, vec![OpKind::UploadPart]);
         assert_eq!(f.matcher.part, Some(NumberRange::One(3)));
         assert_eq!(f.matcher.dialect, Some(Dialect::QingStor));

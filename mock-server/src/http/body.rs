@@ -107,8 +107,9 @@ impl HttpPayload {
         })
     }
 
-    /// Installs a function that changes the bytes stored (not the bytes digested): the
-    /// `corrupt` fault. It gets each chunk and its offset in the payload.
+    /// Installs a function that damages the payload as if in transit (the `corrupt` fault):
+    /// digests are computed over, and checks made against, the damaged bytes, which are also
+    /// what is stored. It gets each chunk and its offset in the payload.
     pub fn set_tamper(&mut self, f: Box<dyn FnMut(Bytes, u64) -> Bytes + Send>) {
         self.tamper = Some(f);
     }
@@ -133,6 +134,15 @@ impl HttpPayload {
         if data.is_empty() {
             return;
         }
+        // In-transit corruption: what is hashed, verified and stored is the damaged data.
+        let data = match self.tamper.as_mut() {
+            Some(f) => {
+                let at = self.stored_offset;
+                self.stored_offset += data.len() as u64;
+                f(data, at)
+            }
+            None => data,
+        };
         self.digest.update(&data);
         if let Some(h) = self.sha256.as_mut() {
             h.update(&data);
@@ -274,14 +284,5 @@ impl PayloadSource for HttpPayload {
             }
         }
         Ok(digest)
-    }
-
-    fn stored_bytes(&mut self, chunk: Bytes) -> Bytes {
-        let offset = self.stored_offset;
-        self.stored_offset += chunk.len() as u64;
-        match self.tamper.as_mut() {
-            Some(f) => f(chunk, offset),
-            None => chunk,
-        }
     }
 }

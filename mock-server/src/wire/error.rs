@@ -20,9 +20,9 @@ pub enum WireError {
     },
 
     /// The body is empty or holds only whitespace, comments and declarations.
-    #[error("expected a {expected} document, got an empty body")]
+    #[error("expected {expected}, got an empty body")]
     Empty {
-        /// What kind of document was expected (`XML`, `JSON`, or a root element name).
+        /// What was expected, e.g. `an XML <CompleteMultipartUpload> document`.
         expected: String,
     },
 

@@ -82,7 +82,7 @@ fn parse_named<T: DeserializeOwned>(
     })?;
     if text.trim().is_empty() {
         return Err(WireError::Empty {
-            expected: format!("JSON {name}"),
+            expected: format!("a JSON {name} document"),
         });
     }
     check_depth(text.as_bytes(), max_depth)?;

@@ -12,7 +12,9 @@
 //!   ones and character references,
 //! * nesting deeper than [`DEFAULT_MAX_DEPTH`] (or the bound given to [`parse_xml_with`]),
 //! * everything not well-formed: mismatched or missing end tags, a second root element, text
-//!   outside the root, an XML declaration after the start, bad attributes.
+//!   outside the root, an XML declaration after the start, bad attributes, raw control
+//!   characters that XML 1.0 forbids (character references to them are accepted, since that
+//!   is how S3 writes such keys).
 //!
 //! The deserializers are tolerant the way SDK parsers are: any namespace (or none, or a
 //! prefix), elements in any order, unknown elements and attributes ignored. One limit remains:
@@ -100,7 +102,13 @@ pub trait XmlDocument: Serialize + DeserializeOwned {
     /// element is [`Self::ROOT`] (any namespace). A different root gives
     /// [`WireError::UnexpectedRoot`] — e.g. `Error` inside a 200 answer.
     fn from_xml(body: &[u8], max_bytes: usize) -> Result<Self, WireError> {
-        let (text, scan) = checked_text(body, max_bytes, DEFAULT_MAX_DEPTH)?;
+        let (text, scan) =
+            checked_text(body, max_bytes, DEFAULT_MAX_DEPTH).map_err(|e| match e {
+                WireError::Empty { .. } => WireError::Empty {
+                    expected: format!("an XML <{}> document", Self::ROOT),
+                },
+                other => other,
+            })?;
         if scan.root != Self::ROOT {
             return Err(WireError::UnexpectedRoot {
                 expected: Self::ROOT,
@@ -177,6 +185,20 @@ fn deserialize<T: DeserializeOwned>(text: &str, root: &str) -> Result<T, WireErr
 /// entities and at most `max_depth` levels of nesting. Runs in one pass, allocating only the
 /// stack of open element names (at most `max_depth` entries).
 pub fn prescan(text: &str, max_depth: usize) -> Result<ScanSummary, WireError> {
+    if let Some(pos) = text
+        .bytes()
+        .position(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        let code = text.as_bytes().get(pos).copied().unwrap_or_default();
+        return Err(WireError::Malformed {
+            format: "XML",
+            position: pos as u64,
+            message: format!(
+                "expected XML 1.0 characters, got the raw control character U+{code:04X} \
+                 (only character references like &#x{code:X}; may carry it)"
+            ),
+        });
+    }
     let mut reader = Reader::from_str(text);
     {
         let config = reader.config_mut();
@@ -305,7 +327,7 @@ pub fn prescan(text: &str, max_depth: usize) -> Result<ScanSummary, WireError> {
                         elements,
                     }),
                     None => Err(WireError::Empty {
-                        expected: "XML".into(),
+                        expected: "an XML document".into(),
                     }),
                 };
             }
@@ -498,7 +520,7 @@ mod tests {
     #[test]
     fn scan_refusals() {
         let cases: &[(&str, &str)] = &[
-            ("", "empty body"),
+            ("", "expected an XML document, got an empty body"),
             ("  <!-- only a comment -->  ", "empty body"),
             ("<A><B></A>", "malformed XML"),
             ("<A></A><B/>", "single root"),
@@ -516,6 +538,8 @@ mod tests {
             ("<A b='1' b='2'/>", "malformed XML"),
             ("<A b='&foo;'/>", "malformed XML"),
             ("<!DOCTYPE A><A/>", "DOCTYPE"),
+            ("<A>a\u{1}b</A>", "raw control character U+0001"),
+            ("<A>\0</A>", "U+0000"),
         ];
         for (input, want) in cases {
             let err = prescan(input, 8).unwrap_err().to_string();

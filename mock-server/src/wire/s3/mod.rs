@@ -1,9 +1,9 @@
 //! S3 and OBS XML documents (OBS uses S3's element names in both of its wire modes).
 //!
-//! Each type is named after its root element and implements
-//! [`XmlDocument`](crate::wire::xml::XmlDocument) (`to_xml`, `from_xml`), except the error
-//! body, [`ErrorDocument`] (root `Error`). Field names are snake_case versions of the element
-//! names; each field's documentation gives the element name.
+//! Every type implements [`XmlDocument`] (`to_xml`, `from_xml`) and is named after its root
+//! element, except the error body [`ErrorDocument`] (root `Error`, no namespace). Field names
+//! are snake_case versions of the element names; each field's documentation gives the
+//! element name.
 //!
 //! Requests: [`CompleteMultipartUpload`], [`Delete`], [`CreateBucketConfiguration`],
 //! [`VersioningConfiguration`].
@@ -53,7 +53,31 @@ pub use multipart::{
     Part, Upload,
 };
 
-use crate::wire::xml::XmlDocument;
+use crate::wire::xml::{root_element, XmlDocument};
+use crate::wire::WireError;
+
+/// Parses the body of a 2xx answer that should be a `T` but, by S3's documented quirk, may be
+/// an `<Error>` document (CompleteMultipartUpload, UploadPartCopy, CopyObject). Returns
+/// `Ok(Ok(doc))`, `Ok(Err(error_document))`, or `Err` if the body is neither.
+///
+/// ```
+/// use mock_server::wire::s3::{parse_result_or_error, CopyPartResult};
+///
+/// let body = b"<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>";
+/// let answer = parse_result_or_error::<CopyPartResult>(body, 1 << 20).unwrap();
+/// assert_eq!(answer.unwrap_err().code, "SlowDown");
+/// ```
+pub fn parse_result_or_error<T: XmlDocument>(
+    body: &[u8],
+    max_bytes: usize,
+) -> Result<Result<T, ErrorDocument>, WireError> {
+    if T::ROOT != ErrorDocument::ROOT
+        && root_element(body, max_bytes).is_ok_and(|root| root == ErrorDocument::ROOT)
+    {
+        return ErrorDocument::from_xml(body, max_bytes).map(Err);
+    }
+    T::from_xml(body, max_bytes).map(Ok)
+}
 
 macro_rules! xml_document {
     ($($ty:ident),* $(,)?) => {
