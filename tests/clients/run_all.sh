@@ -39,7 +39,8 @@ list_checks() {
   echo s3-http s3-https s3-auth-http s3-auth-https \
     awscli-http awscli-https \
     obs-ip obs-hostname obs-auth-ip obs-auth-hostname \
-    qingstor-zone-empty qingstor-zone-proxy qingstor-auth
+    qingstor-zone-empty qingstor-zone-proxy qingstor-auth \
+    mixed-autodetect
 }
 
 log() { printf '%s\n' "$*"; }
@@ -256,6 +257,20 @@ check_qingstor-zone-proxy() {
 check_qingstor-auth() {
   start_server --dialect qingstor --access-key $QS_AK --secret-key $QS_SK || return 1
   run_client qingstor_sdk.py --endpoint "$ENDPOINT" --zone "" --access-key $QS_AK --secret-key $QS_SK --auth
+}
+
+check_mixed-autodetect() {
+  # one server without --dialect: it must tell the three SDKs apart per request (and apply
+  # each dialect's default minimum part size); the clients run one after the other
+  start_server || return 1
+  local rc=0
+  run_client obs_sdk.py --endpoint "$ENDPOINT" --suite-name "obs_sdk[ip,autodetect]" || rc=1
+  run_client obs_sdk.py --endpoint "$(obs_host_endpoint)" \
+    --suite-name "obs_sdk[hostname,autodetect]" || rc=1
+  run_client qingstor_sdk.py --endpoint "$ENDPOINT" --zone "" \
+    --suite-name "qingstor_sdk[autodetect]" || rc=1
+  run_client s3_boto3.py --endpoint "$ENDPOINT" --skip-large --suite-name "s3_boto3[autodetect]" || rc=1
+  return $rc
 }
 
 # ---------------------------------------------------------------------------------------------
