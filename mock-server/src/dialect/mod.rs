@@ -228,3 +228,23 @@ pub fn codec_for(dialect: Dialect, head: &RequestHead) -> Box<dyn Codec> {
         Dialect::QingStor => Box::new(qingstor::QingStorCodec),
     }
 }
+
+/// `NotImplemented`, naming what is missing.
+pub(crate) fn not_implemented(what: &str) -> ServiceError {
+    ServiceError::with_message(
+        crate::error::ErrorCode::NotImplemented,
+        format!("{what} is not implemented by the mock server."),
+    )
+}
+
+/// `InvalidArgument` with S3's `ArgumentName` and `ArgumentValue` fields.
+pub(crate) fn invalid_arg(name: &str, value: &str, msg: impl Into<String>) -> ServiceError {
+    ServiceError::with_message(crate::error::ErrorCode::InvalidArgument, msg)
+        .field("ArgumentName", name.to_string())
+        .field("ArgumentValue", value.to_string())
+}
+
+/// A query parameter, percent-decoded.
+pub(crate) fn opt(q: &str, name: &str) -> Option<String> {
+    crate::auth::encoding::query_param(q, name)
+}

@@ -3,7 +3,7 @@
 use super::{host_bucket, DEFAULT_LIMIT};
 use crate::auth::encoding::{has_query_param, query_param};
 use crate::dialect::addressing::{self, decode_component};
-use crate::dialect::{CodecContext, Parsed};
+use crate::dialect::{invalid_arg, not_implemented, opt, CodecContext, Parsed};
 use crate::error::{ErrorCode, ServiceError};
 use crate::http::RequestHead;
 use crate::ops::*;
@@ -26,19 +26,6 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "stats",
 ];
 
-fn not_implemented(what: &str) -> ServiceError {
-    ServiceError::with_message(
-        ErrorCode::NotImplemented,
-        format!("{what} is not implemented by the mock server."),
-    )
-}
-
-fn invalid_arg(name: &str, value: &str, msg: String) -> ServiceError {
-    ServiceError::with_message(ErrorCode::InvalidArgument, msg)
-        .field("ArgumentName", name.to_string())
-        .field("ArgumentValue", value.to_string())
-}
-
 /// A non-negative integer query parameter.
 fn number(q: &str, name: &str) -> Result<Option<u32>, ServiceError> {
     match query_param(q, name) {
@@ -56,10 +43,6 @@ fn number(q: &str, name: &str) -> Result<Option<u32>, ServiceError> {
 /// `limit`: absent -> `default`, capped at 1000.
 fn limit(q: &str, default: usize) -> Result<usize, ServiceError> {
     Ok(number(q, "limit")?.map_or(default, |n| (n as usize).min(1000)))
-}
-
-fn opt(q: &str, name: &str) -> Option<String> {
-    query_param(q, name).filter(|v| !v.is_empty())
 }
 
 fn attrs(head: &RequestHead) -> ObjectAttrs {

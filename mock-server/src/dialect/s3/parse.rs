@@ -4,7 +4,7 @@ use super::S3Codec;
 use crate::auth::encoding::{has_query_param, query_param};
 use crate::checksum::ChecksumAlgorithm;
 use crate::dialect::addressing::{self, decode_component};
-use crate::dialect::{CodecContext, Parsed};
+use crate::dialect::{invalid_arg, not_implemented, opt, CodecContext, Parsed};
 use crate::error::{ErrorCode, ServiceError};
 use crate::http::RequestHead;
 use crate::ops::*;
@@ -45,19 +45,6 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "renameObject",
 ];
 
-fn not_implemented(what: &str) -> ServiceError {
-    ServiceError::with_message(
-        ErrorCode::NotImplemented,
-        format!("{what} is not implemented by the mock server."),
-    )
-}
-
-fn invalid_arg(name: &str, value: &str, msg: &str) -> ServiceError {
-    ServiceError::with_message(ErrorCode::InvalidArgument, msg.to_string())
-        .field("ArgumentName", name.to_string())
-        .field("ArgumentValue", value.to_string())
-}
-
 fn parse_u32(q: &str, name: &str) -> Result<Option<u32>, ServiceError> {
     match query_param(q, name) {
         None => Ok(None),
@@ -65,7 +52,7 @@ fn parse_u32(q: &str, name: &str) -> Result<Option<u32>, ServiceError> {
             invalid_arg(
                 name,
                 &v,
-                &format!("Part number must be an integer between 1 and 10000, inclusive; {name} was {v:?}"),
+                format!("Part number must be an integer between 1 and 10000, inclusive; {name} was {v:?}"),
             )
         }),
     }
@@ -85,14 +72,10 @@ pub fn page_size(q: &str, name: &str) -> Result<usize, ServiceError> {
                 invalid_arg(
                     name,
                     &v,
-                    &format!("Provided {name} not an integer or within integer range"),
+                    format!("Provided {name} not an integer or within integer range"),
                 )
             }),
     }
-}
-
-fn opt(q: &str, name: &str) -> Option<String> {
-    query_param(q, name)
 }
 
 impl S3Codec {
