@@ -60,6 +60,7 @@ pub struct HttpPayload {
     rate: Option<u64>,
     delivered: u64,
     counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    read_timeout: Option<std::time::Duration>,
 }
 
 impl HttpPayload {
@@ -104,6 +105,7 @@ impl HttpPayload {
             rate: None,
             delivered: 0,
             counter: None,
+            read_timeout: None,
         })
     }
 
@@ -130,6 +132,12 @@ impl HttpPayload {
         self.counter = Some(counter);
     }
 
+    /// Fails the payload (`RequestTimeout`) when no body data arrives for `stall`: a client
+    /// that never finishes its body does not hold the request forever.
+    pub fn set_read_timeout(&mut self, stall: std::time::Duration) {
+        self.read_timeout = Some(stall);
+    }
+
     fn accept(&mut self, data: Bytes) {
         if data.is_empty() {
             return;
@@ -151,7 +159,22 @@ impl HttpPayload {
     }
 
     async fn pull(&mut self) -> Result<bool, ServiceError> {
-        match self.body.frame().await {
+        let frame = match self.read_timeout {
+            Some(stall) => match tokio::time::timeout(stall, self.body.frame()).await {
+                Ok(f) => f,
+                Err(_) => {
+                    return Err(ServiceError::with_message(
+                        ErrorCode::RequestTimeout,
+                        format!(
+                            "no request body data arrived for {} ms; the body read timed out",
+                            stall.as_millis()
+                        ),
+                    ))
+                }
+            },
+            None => self.body.frame().await,
+        };
+        match frame {
             None => {
                 if let Some(d) = self.decoder.as_mut() {
                     d.finish().map_err(chunked_error)?;
