@@ -633,3 +633,39 @@ async fn detected_without_pinning_and_pinned_when_ambiguous() {
         .await;
     assert_eq!(r.status, 201);
 }
+
+#[tokio::test]
+async fn list_multipart_returns_every_part_by_default() {
+    // The SDK never pages list_multipart: 250 parts come back in one answer; `limit` pages.
+    let server = start(Backend::Memory, Some(1)).await;
+    server.create_bucket(B).unwrap();
+    let c = Client::new(&server, qs_signer());
+    let key = format!("/{B}/many.bin");
+    let uid = initiate(&c, &key).await;
+    for n in 0..250 {
+        let r = c
+            .send(
+                qs("PUT", &key, &format!("part_number={n}&upload_id={uid}")).body(vec![n as u8; 3]),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+    }
+    let v = c
+        .send(qs("GET", &key, &format!("upload_id={uid}")))
+        .await
+        .json();
+    assert_eq!(v["count"], 250);
+    assert_eq!(v["object_parts"][0]["part_number"], 0);
+    assert_eq!(v["object_parts"][249]["part_number"], 249);
+    assert!(v.get("has_more").is_none(), "{}", v["has_more"]);
+    let v = c
+        .send(qs(
+            "GET",
+            &key,
+            &format!("limit=100&part_number_marker=199&upload_id={uid}"),
+        ))
+        .await
+        .json();
+    assert_eq!(v["count"], 50);
+    assert_eq!(v["object_parts"][0]["part_number"], 200);
+}

@@ -870,3 +870,54 @@ both_backends!(
     list_parts_paging,
     list_multipart_uploads,
 );
+
+/// Early refusals of large bodies: the client gets the error answer (not a reset), and the
+/// connection stays usable.
+async fn early_errors_with_large_bodies(backend: Backend) {
+    let (_server, s3) = start(backend).await;
+    s3.create_bucket("early").await.ok(200);
+    let big = common::data(8 << 20, 1);
+    for _ in 0..3 {
+        s3.upload_part("early", "k", "NOSUCHUPLOAD", 1, &big)
+            .await
+            .error(404, "NoSuchUpload");
+        s3.req("PUT", "/nosuchbucket/k")
+            .body(big.clone())
+            .send()
+            .await
+            .error(404, "NoSuchBucket");
+        let up = s3.create_upload("early", "k").await;
+        s3.upload_part("early", "k", &up, 0, &big)
+            .await
+            .error(400, "InvalidArgument");
+        s3.req("PUT", "/early/k")
+            .header("content-md5", "bad")
+            .body(big.clone())
+            .send()
+            .await
+            .error(400, "InvalidDigest");
+        s3.abort("early", "k", &up).await.ok(204);
+    }
+    // A client waiting for `100 Continue` gets the refusal at once, without a 100 first, and
+    // the server does not wait for a body that will never come.
+    let addr = s3.addr;
+    let started = std::time::Instant::now();
+    let r = common::raw::request(
+        addr,
+        &format!(
+            "PUT /early/k?partNumber=1&uploadId=NOSUCHUPLOAD HTTP/1.1\r\nHost: {addr}\r\nExpect: 100-continue\r\nContent-Length: 8388608\r\n"
+        ),
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert_eq!(common::Xml::parse(&r.body).one("Code"), "NoSuchUpload");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(blob_count(&s3).await, 0);
+}
+
+both_backends!(early_errors_with_large_bodies);

@@ -613,6 +613,48 @@ async fn composite_checksums(backend: Backend) {
         assert_eq!(g.header(&alg.header()), None);
         assert_eq!(g.etag(), multipart_etag(&[&parts[0], &parts[1], &parts[2]]));
     }
+    // In a COMPOSITE upload every part needs its checksum: on upload, and again in the
+    // complete request (as real S3 insists).
+    let up = upload_with(&s3, "strict", Alg::Crc32c, None).await;
+    let r = s3
+        .req("PUT", "/cks/strict")
+        .query(&format!("partNumber=1&uploadId={}", q(&up)))
+        .body(parts[0].clone())
+        .send()
+        .await;
+    let x = r.error(400, "InvalidRequest");
+    assert!(x.one("Message").contains("crc32c"), "{}", x.raw());
+    let e1 = put_part(&s3, "strict", &up, 1, Alg::Crc32c, &parts[0]).await;
+    let e2 = put_part(&s3, "strict", &up, 2, Alg::Crc32c, &parts[2]).await;
+    let doc = complete_with_checksums(&[
+        (1, &e1, Some((Alg::Crc32c, Alg::Crc32c.b64(&parts[0])))),
+        (2, &e2, None),
+    ]);
+    let x = s3
+        .req("POST", "/cks/strict")
+        .query(&format!("uploadId={}", q(&up)))
+        .body(doc)
+        .send()
+        .await
+        .error(400, "InvalidRequest");
+    assert!(x.one("Message").contains("part 2"), "{}", x.raw());
+    let doc = complete_with_checksums(&[
+        (1, &e1, Some((Alg::Crc32c, Alg::Crc32c.b64(&parts[0])))),
+        (2, &e2, Some((Alg::Crc32c, Alg::Crc32c.b64(&parts[2])))),
+    ]);
+    let x = s3
+        .req("POST", "/cks/strict")
+        .query(&format!("uploadId={}", q(&up)))
+        .body(doc)
+        .send()
+        .await
+        .ok(200)
+        .xml();
+    assert_eq!(
+        x.one("ChecksumCRC32C"),
+        Alg::Crc32c.composite(&[&parts[0], &parts[2]])
+    );
+
     // A part with another algorithm than the upload's is refused.
     let up = upload_with(&s3, "mixed", Alg::Crc32, None).await;
     let r = s3
@@ -702,6 +744,29 @@ async fn full_object_checksums(backend: Backend) {
         g.ok(206);
         assert_eq!(g.header(&alg.header()), None);
     }
+    // Parts sent without their checksum: the server computes them (and does not echo one),
+    // and the object still gets its FULL_OBJECT checksum; none is needed in the complete.
+    let up = upload_with(&s3, "bare", Alg::Crc32, Some("FULL_OBJECT")).await;
+    let mut etags = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        let r = s3.upload_part("cks", "bare", &up, i as u32 + 1, p).await;
+        r.ok(200);
+        assert_eq!(r.header("x-amz-checksum-crc32"), None);
+        etags.push(r.etag());
+    }
+    let x = s3
+        .complete(
+            "cks",
+            "bare",
+            &up,
+            &[(1, &etags[0]), (2, &etags[1]), (3, &etags[2])],
+        )
+        .await
+        .ok(200)
+        .xml();
+    assert_eq!(x.one("ChecksumCRC32"), Alg::Crc32.b64(&whole));
+    assert_eq!(x.one("ChecksumType"), "FULL_OBJECT");
+
     // FULL_OBJECT exists only for the CRCs.
     for alg in [Alg::Sha1, Alg::Sha256] {
         let r = s3

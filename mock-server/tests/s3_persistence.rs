@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::digest::{md5_hex, multipart_etag};
+use common::client::q;
+use common::digest::{md5_hex, multipart_etag, Alg};
 use common::{start_with, Backend, MIN_PART};
 use mock_server::MockServer;
 
@@ -21,7 +22,7 @@ async fn data_dir_survives_restart() {
     let o1 = common::data(M + 5, 4);
     let o2 = common::data(M, 5);
     let o3 = common::data(12, 6);
-    let (open_id, open_e1, open_e3, state_before) = {
+    let (open_id, open_e1, open_e3, full_id, state_before) = {
         let (server, s3) = start_with(start()).await;
         s3.create_bucket("keep").await.ok(200);
         s3.create_bucket("empty").await.ok(200);
@@ -81,11 +82,28 @@ async fn data_dir_survives_restart() {
             .await
             .ok(200)
             .etag();
+        // A COMPOSITE-checksum object and an open FULL_OBJECT upload.
+        let comp = checksum_upload(&s3, "comp", Alg::Sha256, None).await;
+        let c1 = checksum_part(&s3, "comp", &comp, 1, Alg::Sha256, &p1).await;
+        let c2 = checksum_part(&s3, "comp", &comp, 2, Alg::Sha256, &p2).await;
+        s3.req("POST", "/keep/comp")
+            .query(&format!("uploadId={}", q(&comp)))
+            .body(format!(
+                "<CompleteMultipartUpload><Part><ETag>{c1}</ETag><PartNumber>1</PartNumber><ChecksumSHA256>{}</ChecksumSHA256></Part><Part><ETag>{c2}</ETag><PartNumber>2</PartNumber><ChecksumSHA256>{}</ChecksumSHA256></Part></CompleteMultipartUpload>",
+                Alg::Sha256.b64(&p1),
+                Alg::Sha256.b64(&p2)
+            ))
+            .send()
+            .await
+            .ok(200);
+        let full = checksum_upload(&s3, "full", Alg::Crc64Nvme, None).await;
+        checksum_part(&s3, "full", &full, 1, Alg::Crc64Nvme, &o1).await;
+        s3.upload_part("keep", "full", &full, 2, &o3).await.ok(200);
         let st = s3.state().await;
         assert_eq!(st["orphan_blobs"], 0);
         drop(s3);
         server.stop();
-        (open, e1, e3, st)
+        (open, e1, e3, full, st)
     };
 
     let (server, s3) = start_with(start()).await;
@@ -125,7 +143,8 @@ async fn data_dir_survives_restart() {
         .await
         .ok(200)
         .xml();
-    assert_eq!(x.all("Upload/UploadId"), vec![open_id.as_str()]);
+    assert_eq!(x.all("Upload/Key"), vec!["full", "open"]);
+    assert_eq!(x.all("Upload/UploadId")[1], open_id.as_str());
     let x = s3
         .req("GET", "/keep/open")
         .query(&format!("uploadId={open_id}"))
@@ -149,10 +168,52 @@ async fn data_dir_survives_restart() {
     assert_eq!(g.body.as_ref(), [o1.as_slice(), &o3].concat().as_slice());
     assert_eq!(g.header("content-type"), Some("application/x-open"));
     assert_eq!(g.header("x-amz-meta-stage"), Some("2"));
+    // Checksums of objects, parts and open uploads survived too.
+    let composite = Alg::Sha256.composite(&[&p1, &p2]);
+    let g = s3
+        .req("GET", "/keep/comp")
+        .header("x-amz-checksum-mode", "ENABLED")
+        .send()
+        .await;
+    assert_eq!(
+        g.ok(200).header("x-amz-checksum-sha256"),
+        Some(composite.as_str())
+    );
+    assert_eq!(g.header("x-amz-checksum-type"), Some("COMPOSITE"));
+    let g = s3
+        .req("GET", "/keep/comp")
+        .query("partNumber=2")
+        .header("x-amz-checksum-mode", "ENABLED")
+        .send()
+        .await;
+    assert_eq!(g.ok(206).body.as_ref(), p2.as_slice());
+    if let Some(v) = g.header("x-amz-checksum-sha256") {
+        assert_eq!(v, Alg::Sha256.b64(&p2));
+    }
+    let x = s3
+        .req("GET", "/keep/full")
+        .query(&format!("uploadId={}", q(&full_id)))
+        .send()
+        .await
+        .ok(200)
+        .xml();
+    assert_eq!(x.one("ChecksumAlgorithm"), "CRC64NVME");
+    let f1 = md5_hex(&o1);
+    let f2 = md5_hex(&o3);
+    let x = s3
+        .complete("keep", "full", &full_id, &[(1, &f1), (2, &f2)])
+        .await
+        .ok(200)
+        .xml();
+    let whole = [o1.as_slice(), &o3].concat();
+    assert_eq!(x.one("ChecksumCRC64NVME"), Alg::Crc64Nvme.b64(&whole));
+    assert_eq!(x.one("ChecksumType"), "FULL_OBJECT");
+
     let st = s3.state().await;
     assert_eq!(st["orphan_blobs"], 0);
-    // single, overwritten, multi (2), open (2): part 2 of the open upload is gone.
-    assert_eq!(st["blob_count"], 6);
+    // single, overwritten, multi (2), open (2), comp (2), full (2): part 2 of the open
+    // upload is gone.
+    assert_eq!(st["blob_count"], 10);
     drop(s3);
     server.stop();
 
@@ -171,7 +232,16 @@ async fn data_dir_survives_restart() {
         .xml();
     assert_eq!(x.count("Upload"), 0);
     let st = s3.state().await;
-    assert_eq!(st["blob_count"], 6);
+    assert_eq!(st["blob_count"], 10);
+    let g = s3
+        .req("HEAD", "/keep/full")
+        .header("x-amz-checksum-mode", "ENABLED")
+        .send()
+        .await;
+    assert_eq!(
+        g.ok(200).header("x-amz-checksum-crc64nvme"),
+        Some(Alg::Crc64Nvme.b64(&whole).as_str())
+    );
     // Reset persists too.
     s3.req("POST", "/_mock/reset").send().await.ok(200);
     drop(s3);
@@ -203,4 +273,33 @@ async fn memory_and_temp_stores_start_empty() {
             server.stop();
         }
     }
+}
+
+async fn checksum_upload(s3: &common::S3, key: &str, alg: Alg, ty: Option<&str>) -> String {
+    let mut r = s3
+        .req("POST", &common::obj_path("keep", key))
+        .query("uploads")
+        .header("x-amz-checksum-algorithm", alg.name());
+    if let Some(t) = ty {
+        r = r.header("x-amz-checksum-type", t);
+    }
+    r.send().await.ok(200).xml().one("UploadId").to_string()
+}
+
+async fn checksum_part(
+    s3: &common::S3,
+    key: &str,
+    up: &str,
+    n: u32,
+    alg: Alg,
+    data: &[u8],
+) -> String {
+    s3.req("PUT", &common::obj_path("keep", key))
+        .query(&format!("partNumber={n}&uploadId={}", q(up)))
+        .header(&alg.header(), &alg.b64(data))
+        .body(data.to_vec())
+        .send()
+        .await
+        .ok(200)
+        .etag()
 }

@@ -335,7 +335,7 @@ impl Service {
                 return Err(ErrorCode::PreconditionFailed.into());
             }
         }
-        let (blob, _) = self.stream_into_blob(&mut payload, limits).await?;
+        let (blob, _) = self.stream_into_blob(&mut payload, limits, None).await?;
         let digest = payload.finish()?;
         let blob = blob.commit().map_err(ServiceError::internal)?;
         let etag = hex::encode(digest.md5);
@@ -377,10 +377,13 @@ impl Service {
     }
 
     /// Streams a payload into a new blob; the blob is deleted if anything fails.
+    ///
+    /// `own` additionally checksums the data (a part the client sent without its checksum).
     async fn stream_into_blob<P: PayloadSource>(
         &self,
         payload: &mut P,
         limits: &Limits,
+        mut own: Option<&mut checksum::Checksummer>,
     ) -> ServiceResult<(PendingBlob, u64)> {
         let mut blob = PendingBlob::create(&self.store).map_err(ServiceError::internal)?;
         let mut size = 0u64;
@@ -390,6 +393,9 @@ impl Service {
             if size > limits.max_part_size {
                 return Err(ServiceError::new(ErrorCode::EntityTooLarge)
                     .field("MaxSizeAllowed", limits.max_part_size.to_string()));
+            }
+            if let Some(c) = own.as_deref_mut() {
+                c.update(&chunk);
             }
             blob.write(chunk).map_err(ServiceError::internal)?;
         }
@@ -617,9 +623,15 @@ impl Service {
         Ok(out)
     }
 
-    fn check_upload(&self, bucket: &str, key: &str, upload_id: &str) -> ServiceResult<()> {
+    /// Checks the upload exists; returns its checksum algorithm and type.
+    fn check_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> ServiceResult<Option<(ChecksumAlgorithm, ChecksumType)>> {
         let st = self.lock();
-        upload_ref(&st, bucket, key, upload_id).map(|_| ())
+        upload_ref(&st, bucket, key, upload_id).map(|u| u.checksum)
     }
 
     /// Uploads a part from a streaming payload; a part with the same number is replaced.
@@ -634,15 +646,25 @@ impl Service {
         limits: &Limits,
     ) -> ServiceResult<Output> {
         check_part_number(part_number, limits)?;
-        self.check_upload(bucket, key, upload_id)?;
-        let (blob, _) = self.stream_into_blob(&mut payload, limits).await?;
+        // A FULL_OBJECT checksum combines the parts' checksums; S3 computes a part's itself
+        // when the client did not send one.
+        let mut own = match self.check_upload(bucket, key, upload_id)? {
+            Some((alg, ChecksumType::FullObject)) => Some(checksum::Checksummer::new(alg)),
+            _ => None,
+        };
+        let (blob, _) = self
+            .stream_into_blob(&mut payload, limits, own.as_mut())
+            .await?;
         let digest = payload.finish()?;
         let blob = blob.commit().map_err(ServiceError::internal)?;
         let part = PartRecord {
             blob,
             md5: digest.md5,
             last_modified: SystemTime::now(),
-            checksum: digest.checksum.clone(),
+            checksum: digest
+                .checksum
+                .clone()
+                .or_else(|| own.map(checksum::Checksummer::finalize)),
         };
         self.attach_part(bucket, key, upload_id, part_number, part)?;
         Ok(Output::Part {
@@ -661,6 +683,15 @@ impl Service {
     ) -> ServiceResult<()> {
         let mut st = self.lock();
         let upload = upload_mut(&mut st, bucket, key, upload_id)?;
+        if let (Some((alg, ChecksumType::Composite)), None) = (upload.checksum, &part.checksum) {
+            return Err(ServiceError::with_message(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: null",
+                    alg.name().to_ascii_lowercase()
+                ),
+            ));
+        }
         if let (Some((alg, _)), Some(c)) = (upload.checksum, &part.checksum) {
             if c.algorithm != alg {
                 return Err(ServiceError::with_message(
@@ -727,7 +758,7 @@ impl Service {
             .map_err(ServiceError::internal)?
             .map_err(ServiceError::internal)?;
         let mut payload = BytesPayload::new(chunks, algorithm);
-        let (blob, _) = self.stream_into_blob(&mut payload, limits).await?;
+        let (blob, _) = self.stream_into_blob(&mut payload, limits, None).await?;
         let digest = payload.finish()?;
         let blob = blob.commit().map_err(ServiceError::internal)?;
         let last_modified = SystemTime::now();
@@ -932,6 +963,16 @@ impl Service {
         // First every listed part must exist with the ETag (and checksum) given...
         let mut records = Vec::with_capacity(parts.len());
         for p in parts {
+            if let (Some((alg, ChecksumType::Composite)), None) = (upload.checksum, &p.checksum) {
+                return Err(ServiceError::with_message(
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "The upload was created using a {} checksum. The complete request must include the checksum for each part. It was missing for part {} in the request.",
+                        alg.name().to_ascii_lowercase(),
+                        p.number
+                    ),
+                ));
+            }
             let invalid = || {
                 ServiceError::new(ErrorCode::InvalidPart)
                     .field("UploadId", upload_id.to_string())

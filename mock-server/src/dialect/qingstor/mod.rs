@@ -30,7 +30,8 @@ use crate::wire::qs_json;
 /// Largest request document accepted (a complete naming 10,000 parts is about 600 KiB).
 pub const MAX_DOCUMENT_BYTES: usize = 4 << 20;
 
-/// Default page size of QingStor listings (`limit` absent), as the real service uses.
+/// Default page size of object and upload listings (`limit` absent), as the captured
+/// QingStor answers show; part listings default to 1000.
 pub const DEFAULT_LIMIT: usize = 200;
 
 /// The QingStor codec.

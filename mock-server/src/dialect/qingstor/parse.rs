@@ -53,9 +53,9 @@ fn number(q: &str, name: &str) -> Result<Option<u32>, ServiceError> {
     }
 }
 
-/// `limit`: absent -> 200, capped at 1000.
-fn limit(q: &str) -> Result<usize, ServiceError> {
-    Ok(number(q, "limit")?.map_or(DEFAULT_LIMIT, |n| (n as usize).min(1000)))
+/// `limit`: absent -> `default`, capped at 1000.
+fn limit(q: &str, default: usize) -> Result<usize, ServiceError> {
+    Ok(number(q, "limit")?.map_or(default, |n| (n as usize).min(1000)))
 }
 
 fn opt(q: &str, name: &str) -> Option<String> {
@@ -173,7 +173,7 @@ pub(super) fn parse_request(
                 delimiter: opt(q, "delimiter"),
                 key_marker: opt(q, "key_marker"),
                 upload_id_marker: opt(q, "upload_id_marker"),
-                max_uploads: limit(q)?,
+                max_uploads: limit(q, DEFAULT_LIMIT)?,
             },
             Method::GET => Operation::ListObjects {
                 v2: false,
@@ -181,7 +181,7 @@ pub(super) fn parse_request(
                     bucket,
                     prefix: query_param(q, "prefix").unwrap_or_default(),
                     delimiter: opt(q, "delimiter"),
-                    max_keys: limit(q)?,
+                    max_keys: limit(q, DEFAULT_LIMIT)?,
                     marker: opt(q, "marker"),
                     url_encode: false,
                     continuation_token: None,
@@ -244,7 +244,9 @@ pub(super) fn parse_request(
                     bucket,
                     key,
                     upload_id,
-                    max_parts: limit(q)?,
+                    // The SDK does not page part listings: by default list all an upload can
+                    // have below S3's page bound, so resuming clients see every part.
+                    max_parts: limit(q, 1000)?,
                     part_number_marker: number(q, "part_number_marker")?,
                 },
                 (Method::GET | Method::HEAD, None) => Operation::GetObject {

@@ -39,6 +39,10 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "intelligent-tiering",
     "attributes",
     "policyStatus",
+    "session",
+    "metadataTable",
+    "metadataConfiguration",
+    "renameObject",
 ];
 
 fn not_implemented(what: &str) -> ServiceError {
