@@ -36,7 +36,17 @@ pub struct AppConfig {
     pub domains: Vec<String>,
     /// Token required by the admin API (when it is reachable from other hosts).
     pub admin_token: Option<String>,
+    /// Longest wait for the next piece of a request body before the request fails and the
+    /// connection is closed; `None` means [`DEFAULT_BODY_READ_TIMEOUT`].
+    pub body_read_timeout: Option<Duration>,
+    /// Longest wait for a request's headers; `None` means
+    /// [`crate::http::server::HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: Option<Duration>,
 }
+
+/// How long a request body may stall (no byte arriving) by default: a client that never
+/// finishes its body cannot hold a connection and a task forever.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for AppConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -45,6 +55,8 @@ impl std::fmt::Debug for AppConfig {
             .field("min_part_size", &self.min_part_size)
             .field("dialect", &self.dialect)
             .field("domains", &self.domains)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("header_read_timeout", &self.header_read_timeout)
             .finish()
     }
 }
@@ -77,6 +89,13 @@ impl App {
             next_request: AtomicU64::new(1),
             instance: rand::random(),
         }
+    }
+
+    /// The effective body read (stall) timeout.
+    pub fn body_read_timeout(&self) -> Duration {
+        self.config
+            .body_read_timeout
+            .unwrap_or(DEFAULT_BODY_READ_TIMEOUT)
     }
 
     fn request_id(&self) -> String {
@@ -261,7 +280,7 @@ impl App {
 
         // The operation itself, with the faults that act during it.
         let result = if codec.wants_document(&op) {
-            match read_document(body).await {
+            match read_document(body, self.body_read_timeout()).await {
                 Err(e) => Err(e),
                 Ok(bytes) => match codec.fill_document(&mut op, &bytes) {
                     Err(e) => Err(e),
@@ -320,6 +339,7 @@ impl App {
                 Ok(p) => p,
                 Err(e) => return self.fail(codec, head, e, None, entry).await,
             };
+            payload.set_read_timeout(self.body_read_timeout());
             let received = Arc::new(AtomicU64::new(0));
             payload.set_counter(received.clone());
             if let Some(Action::DropAfterBodyBytes { bytes }) = &plan.primary {
@@ -601,11 +621,25 @@ pub async fn dispatch_on(
     }
 }
 
-/// Reads a small request document, refusing more than the codec limit.
-async fn read_document(mut body: Incoming) -> Result<Vec<u8>, ServiceError> {
+/// Reads a small request document, refusing more than the codec limit, and failing when the
+/// body stalls for longer than `stall`.
+async fn read_document(mut body: Incoming, stall: Duration) -> Result<Vec<u8>, ServiceError> {
     let limit = crate::dialect::s3::MAX_DOCUMENT_BYTES;
     let mut out = Vec::new();
-    while let Some(frame) = body.frame().await {
+    loop {
+        let frame = match tokio::time::timeout(stall, body.frame()).await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(_) => {
+                return Err(ServiceError::with_message(
+                    ErrorCode::RequestTimeout,
+                    format!(
+                        "no request body data arrived for {} ms; the body read timed out",
+                        stall.as_millis()
+                    ),
+                ))
+            }
+        };
         let frame = frame.map_err(|e| {
             ServiceError::with_message(
                 ErrorCode::IncompleteBody,

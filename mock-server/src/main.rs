@@ -61,6 +61,10 @@ struct Args {
     /// non-loopback address.
     #[arg(long, value_name = "TOKEN", env = "MOCK_ADMIN_TOKEN")]
     admin_token: Option<String>,
+    /// Fail a request whose body stalls (no data arriving) for this many seconds (fractions
+    /// allowed); the connection is then closed.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    body_read_timeout: f64,
 }
 
 fn read_credentials_file(path: &PathBuf) -> Result<Vec<(String, String)>, String> {
@@ -144,6 +148,15 @@ fn run(args: Args) -> Result<(), String> {
     if let Some(t) = &args.admin_token {
         b = b.admin_token(t);
     }
+    if !(args.body_read_timeout.is_finite() && args.body_read_timeout > 0.0) {
+        return Err(format!(
+            "--body-read-timeout expects a positive number of seconds, got {}",
+            args.body_read_timeout
+        ));
+    }
+    let stall = std::time::Duration::try_from_secs_f64(args.body_read_timeout)
+        .map_err(|e| format!("--body-read-timeout {}: {e}", args.body_read_timeout))?;
+    b = b.body_read_timeout(stall);
     let server = b.start_blocking().map_err(|e| e.to_string())?;
     if let Some(pem) = server.ca_pem() {
         println!("ca-bundle: {}", pem.display());

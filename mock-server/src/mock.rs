@@ -166,6 +166,18 @@ impl MockServerBuilder {
         self.config.admin_token = Some(token.into());
         self
     }
+    /// How long a request body may stall (no data arriving) before the request fails with
+    /// `RequestTimeout` (default [`crate::app::DEFAULT_BODY_READ_TIMEOUT`], 60 s).
+    pub fn body_read_timeout(mut self, stall: std::time::Duration) -> Self {
+        self.config.body_read_timeout = Some(stall);
+        self
+    }
+    /// How long a client may take to send a request's headers before its connection is closed
+    /// (default [`crate::http::server::HEADER_READ_TIMEOUT`], 30 s).
+    pub fn header_read_timeout(mut self, limit: std::time::Duration) -> Self {
+        self.config.header_read_timeout = Some(limit);
+        self
+    }
     /// Installs a fault rule at start (repeatable).
     pub fn fault(mut self, rule: crate::faults::Fault) -> Self {
         self.faults.push(rule);

@@ -76,6 +76,7 @@ pub struct HttpPayload {
     rate: Option<u64>,
     delivered: u64,
     counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    read_timeout: Option<std::time::Duration>,
 }
 
 impl HttpPayload {
@@ -104,6 +105,7 @@ impl HttpPayload {
             rate: None,
             delivered: 0,
             counter: None,
+            read_timeout: None,
         };
         // A refusal drops the payload, which drains the body the client is sending.
         payload.validate()?;
@@ -155,6 +157,12 @@ impl HttpPayload {
         self.counter = Some(counter);
     }
 
+    /// Fails the payload (`RequestTimeout`) when no body data arrives for `stall`: a client
+    /// that never finishes its body does not hold the request forever.
+    pub fn set_read_timeout(&mut self, stall: std::time::Duration) {
+        self.read_timeout = Some(stall);
+    }
+
     fn accept(&mut self, data: Bytes) {
         if data.is_empty() {
             return;
@@ -180,7 +188,23 @@ impl HttpPayload {
             return Ok(false);
         };
         self.polled = true;
-        let frame = body.frame().await;
+        let frame = match self.read_timeout {
+            Some(stall) => match tokio::time::timeout(stall, body.frame()).await {
+                Ok(f) => f,
+                Err(_) => {
+                    // Nothing to drain from a client that stopped sending.
+                    self.ended = true;
+                    return Err(ServiceError::with_message(
+                        ErrorCode::RequestTimeout,
+                        format!(
+                            "no request body data arrived for {} ms; the body read timed out",
+                            stall.as_millis()
+                        ),
+                    ));
+                }
+            },
+            None => body.frame().await,
+        };
         if !matches!(frame, Some(Ok(_))) {
             self.ended = true;
         }

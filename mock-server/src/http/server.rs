@@ -57,13 +57,17 @@ async fn serve_connection<I>(io: I, app: Arc<App>, tls: bool)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    let header_timeout = app
+        .config
+        .header_read_timeout
+        .unwrap_or(HEADER_READ_TIMEOUT);
     let svc = service_fn(move |req: hyper::Request<Incoming>| {
         let app = app.clone();
         async move { app.handle(req, tls).await.map(|r: Response| r) }
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(header_timeout)
         .keep_alive(true)
         .max_buf_size(1 << 20)
         .serve_connection(io, svc)

@@ -269,8 +269,19 @@ impl Record<'_> {
 /// The append-only metadata log of a disk store.
 #[derive(Debug)]
 pub struct MetaLog {
-    file: Mutex<File>,
+    file: Mutex<LogFile>,
     durable: bool,
+}
+
+/// The open log and where its last complete record ends.
+#[derive(Debug)]
+struct LogFile {
+    file: File,
+    /// Length up to the end of the last record written whole.
+    len: u64,
+    /// Set when a failed append could not be cut back off: every later append fails, because
+    /// replay would stop at the broken record and drop whatever followed it.
+    broken: bool,
 }
 
 struct Replayer<'a> {
@@ -474,23 +485,54 @@ impl MetaLog {
         let durable = store.durable();
         compact(dir, &path, &state, durable)?;
         let file = OpenOptions::new().append(true).create(true).open(&path)?;
+        let len = file.metadata()?.len();
         Ok((
             state,
             MetaLog {
-                file: Mutex::new(file),
+                file: Mutex::new(LogFile {
+                    file,
+                    len,
+                    broken: false,
+                }),
                 durable,
             },
         ))
     }
 
     /// Appends one record (and fsyncs it in durable mode).
+    ///
+    /// A record that could not be written whole is cut off again, so that a later record is
+    /// never appended after a torn one (replay stops at the first torn line, which would lose
+    /// every acknowledged change after it).
     pub(crate) fn append(&self, record: &Record<'_>) -> io::Result<()> {
-        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        write_line(&mut *f, &record.entry())?;
-        if self.durable {
-            f.sync_data()?;
+        let mut log = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if log.broken {
+            return Err(io::Error::other(
+                "the metadata log is damaged by an earlier failed write; restart the server",
+            ));
         }
-        Ok(())
+        let mut line = serde_json::to_vec(&record.entry()).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let written = log.file.write_all(&line).and_then(|()| {
+            if self.durable {
+                log.file.sync_data()
+            } else {
+                Ok(())
+            }
+        });
+        match written {
+            Ok(()) => {
+                log.len += line.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let len = log.len;
+                if log.file.set_len(len).is_err() {
+                    log.broken = true;
+                }
+                Err(e)
+            }
+        }
     }
 }
 

@@ -46,6 +46,11 @@ impl DiskStore {
         let blobs_dir = root.join("blobs");
         fs::create_dir_all(&blobs_dir)?;
         fs::create_dir_all(root.join("meta"))?;
+        if durable {
+            // The entries of blobs/ and meta/ themselves must survive a crash before anything
+            // written inside them is acknowledged.
+            File::open(root)?.sync_all()?;
+        }
         let mut sizes = HashMap::new();
         for entry in fs::read_dir(&blobs_dir)? {
             let entry = entry?;
@@ -117,7 +122,13 @@ impl BlobWriter for DiskWriter {
             return Err(e);
         }
         if self.durable {
-            File::open(&self.dir)?.sync_all()?;
+            if let Err(e) = File::open(&self.dir).and_then(|d| d.sync_all()) {
+                // Not acknowledged, so nothing will ever refer to it: remove it now rather than
+                // leave an orphan until the next restart.
+                lock(&self.sizes).remove(&self.id);
+                let _ = fs::remove_file(&self.dst);
+                return Err(e);
+            }
         }
         Ok(self.len)
     }
