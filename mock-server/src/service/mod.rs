@@ -169,6 +169,17 @@ fn segments_range(
     out
 }
 
+/// MD5 of the data of a list of segments, read chunk by chunk.
+fn md5_of_segments(parts: &[(Arc<crate::store::Blob>, u64, u64)]) -> std::io::Result<[u8; 16]> {
+    let mut md5 = checksum::Md5::new();
+    for (blob, off, len) in parts {
+        for chunk in blob.read(*off, *len)? {
+            md5.update(&chunk?);
+        }
+    }
+    Ok(md5.finalize())
+}
+
 /// Reads a list of segments fully into memory-sized chunks (used by copies).
 fn read_segments(parts: &[(Arc<crate::store::Blob>, u64, u64)]) -> std::io::Result<Vec<Bytes>> {
     let mut out = Vec::new();
@@ -495,7 +506,10 @@ impl Service {
     }
 
     /// Copies an object; the copy shares the source's blobs (no bytes copied).
-    pub fn copy_object(
+    ///
+    /// As in S3, the copy of a multipart object is a single-part object: its ETag is the MD5
+    /// of the data (read once to compute it) and it has no parts.
+    pub async fn copy_object(
         &self,
         bucket: &str,
         key: &str,
@@ -504,21 +518,45 @@ impl Service {
         conditions: &Conditions,
     ) -> ServiceResult<Output> {
         check_key(key)?;
-        let mut st = self.lock();
-        let src = source_object(&st, source)?;
-        check_conditions(conditions, &src.etag, src.last_modified, false)?;
-        if source.bucket == bucket && source.key == key && replace_attrs.is_none() {
-            return Err(ServiceError::with_message(
-                ErrorCode::InvalidRequest,
-                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
-            ));
+        let mut record = {
+            let st = self.lock();
+            let src = source_object(&st, source)?;
+            check_conditions(conditions, &src.etag, src.last_modified, false)?;
+            if source.bucket == bucket && source.key == key && replace_attrs.is_none() {
+                return Err(ServiceError::with_message(
+                    ErrorCode::InvalidRequest,
+                    "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+                ));
+            }
+            bucket_ref(&st, bucket)?;
+            src.clone()
+        };
+        if record.parts_count.is_some() {
+            let parts = segments_range(&record.segments, 0, record.size);
+            let md5 = tokio::task::spawn_blocking(move || md5_of_segments(&parts))
+                .await
+                .map_err(ServiceError::internal)?
+                .map_err(ServiceError::internal)?;
+            record.etag = hex::encode(md5);
+            record.parts_count = None;
+            for s in &mut record.segments {
+                s.checksum = None;
+            }
+            // A composite checksum describes parts the copy no longer has.
+            if record
+                .checksum
+                .as_ref()
+                .is_some_and(|c| c.checksum_type == ChecksumType::Composite)
+            {
+                record.checksum = None;
+            }
         }
-        let mut record = src.clone();
         record.last_modified = SystemTime::now();
         record.upload_id = None;
         if let Some(a) = replace_attrs {
             record.attrs = a;
         }
+        let mut st = self.lock();
         let b = bucket_mut(&mut st, bucket)?;
         self.persist(Record::Object {
             bucket,
@@ -706,14 +744,14 @@ impl Service {
         })
     }
 
-    /// Lists the parts of an upload.
+    /// Lists the parts of an upload numbered above `marker` (all of them when `None`).
     pub fn list_parts(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         max_parts: usize,
-        marker: u32,
+        marker: Option<u32>,
     ) -> ServiceResult<PartList> {
         let st = self.lock();
         let upload = upload_ref(&st, bucket, key, upload_id)?;
@@ -721,7 +759,7 @@ impl Service {
         let mut iter = upload
             .parts
             .range((
-                std::ops::Bound::Excluded(marker),
+                marker.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
                 std::ops::Bound::Unbounded,
             ))
             .peekable();
@@ -741,7 +779,7 @@ impl Service {
             bucket: bucket.to_string(),
             key: key.to_string(),
             upload_id: upload_id.to_string(),
-            part_number_marker: marker,
+            part_number_marker: marker.unwrap_or(0),
             next_part_number_marker: parts.last().map(|p| p.number),
             max_parts: max,
             is_truncated,
@@ -799,6 +837,9 @@ impl Service {
             });
             if let Some(cp) = &cp {
                 if common_prefixes.last() == Some(cp) {
+                    // Part of the common prefix already listed: the next page must resume
+                    // after it, not inside it.
+                    last = Some((&u.key, &u.id));
                     continue;
                 }
             }
