@@ -797,6 +797,7 @@ mod tests {
     fn the_exit_status_must_match_what_was_stored() {
         let expect = Expectations {
             honest_exit: Some(true),
+            object_equals_source: Some(false), // only the rule under test
             ..Default::default()
         };
         let j = vec![
