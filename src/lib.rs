@@ -3,8 +3,10 @@
 //!
 //! * [`uploader`] — the reference uploader ([`uploader::Uploader`]).
 //! * [`cli`] — the `mpu` command line.
+//! * [`conform`] — conformance checking of other clients (`mpu conform`).
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod conform;
 pub mod scenario;
 pub mod uploader;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod conform;
 pub mod progress;
 pub mod run;
 pub mod size;
@@ -35,6 +36,8 @@ pub enum Command {
     Upload(upload::Args),
     /// Run scenarios (workload + faults + expectations) against the in-process mock.
     Run(run::Args),
+    /// Grade other clients (profiles in scenarios/clients/) against the scenarios.
+    Conform(conform::Args),
 }
 
 /// Runs a parsed command line.
@@ -42,6 +45,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Upload(args) => upload::run(args).await,
         Command::Run(args) => run::run(args).await,
+        Command::Conform(args) => conform::run(args).await,
     }
 }
 

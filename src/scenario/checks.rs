@@ -24,6 +24,8 @@ pub struct Evidence<'a> {
     /// `Some(true)` if the stored object equals the source, `Some(false)` if it differs,
     /// `None` when there is no object.
     pub object_matches: Option<bool>,
+    /// Whether the client reported success (exit status 0), when known.
+    pub client_ok: Option<bool>,
 }
 
 /// One failed check: a short rule name and what was seen.
@@ -251,13 +253,17 @@ pub fn grade(expect: &Expectations, ev: &Evidence<'_>) -> Vec<Failure> {
         }
     }
     if expect.no_part_after_complete.unwrap_or(false) {
+        // Sequence numbers are given when a request finishes; a part the client abandoned (a
+        // stall it timed out) may finish after the complete without being sent after it. Late
+        // means it *arrived* after the complete had been answered.
         if let Some(done) = j
             .iter()
-            .position(|e| e.op == Some(OpKind::CompleteMultipartUpload) && is_ok(e))
+            .find(|e| e.op == Some(OpKind::CompleteMultipartUpload) && is_ok(e))
         {
-            let late: Vec<u64> = j[done + 1..]
+            let answered = done.elapsed_ms as f64 + done.duration_ms;
+            let late: Vec<u64> = parts
                 .iter()
-                .filter(|e| e.op == Some(OpKind::UploadPart))
+                .filter(|e| e.seq > done.seq && e.elapsed_ms as f64 > answered)
                 .map(|e| e.seq)
                 .collect();
             if !late.is_empty() {
@@ -287,7 +293,10 @@ pub fn grade(expect: &Expectations, ev: &Evidence<'_>) -> Vec<Failure> {
     if expect.no_needless_reuploads.unwrap_or(false) {
         let mut succeeded: HashSet<u32> = HashSet::new();
         let mut needless = Vec::new();
-        for e in &parts {
+        // In arrival order: an abandoned attempt that finished late came first.
+        let mut by_arrival = parts.clone();
+        by_arrival.sort_by_key(|e| (e.elapsed_ms, e.seq));
+        for e in &by_arrival {
             let Some(n) = e.part_number else { continue };
             if succeeded.contains(&n) {
                 needless.push(e.seq);
@@ -334,6 +343,123 @@ pub fn grade(expect: &Expectations, ev: &Evidence<'_>) -> Vec<Failure> {
             ));
         }
     }
+    if expect.equal_part_sizes.unwrap_or(false) {
+        out.extend(check_part_sizes(j));
+    }
+    if expect.single_upload.unwrap_or(false) {
+        // Parts went to more than one upload: the client started over. (Repeating a create
+        // whose answer it could not use, without uploading into it, is a retry.)
+        let mut ids: Vec<&str> = Vec::new();
+        let mut first_seq: Vec<u64> = Vec::new();
+        for e in &parts {
+            if let Some(id) = e.upload_id.as_deref() {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                    first_seq.push(e.seq);
+                }
+            }
+        }
+        if ids.len() > 1 {
+            out.push(fail(
+                "single_upload",
+                format!(
+                    "uploaded parts into {} different multipart uploads for one file (started over instead of resuming)",
+                    ids.len()
+                ),
+                first_seq,
+            ));
+        }
+    }
+    if expect.honest_exit.unwrap_or(false) {
+        if let Some(said_ok) = ev.client_ok {
+            let stored = outcome == Outcome::Completed && ev.object_matches == Some(true);
+            let last: Vec<u64> = j
+                .iter()
+                .rev()
+                .filter(|e| e.op == Some(OpKind::CompleteMultipartUpload))
+                .take(2)
+                .map(|e| e.seq)
+                .collect();
+            if said_ok && !stored {
+                out.push(fail(
+                    "honest_exit",
+                    "the client reported success but the object was not stored intact".into(),
+                    last,
+                ));
+            } else if !said_ok && stored {
+                out.push(fail(
+                    "honest_exit",
+                    "the client reported failure although the object was stored intact".into(),
+                    last,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Sizes of the parts listed in the last successful complete (from the last successful
+/// UploadPart of each number that answered the listed ETag), and refusals for size.
+fn check_part_sizes(j: &[JournalEntry]) -> Vec<Failure> {
+    let mut out = Vec::new();
+    let refused: Vec<u64> = j
+        .iter()
+        .filter(|e| {
+            e.op == Some(OpKind::CompleteMultipartUpload)
+                && matches!(
+                    e.error_code.as_deref(),
+                    Some("EntityTooSmall") | Some("EntityTooLarge")
+                )
+        })
+        .map(|e| e.seq)
+        .collect();
+    if !refused.is_empty() {
+        out.push(fail(
+            "equal_part_sizes",
+            "a complete was refused for a part size outside the limits".into(),
+            refused,
+        ));
+    }
+    let Some(done) = j
+        .iter()
+        .rev()
+        .find(|e| e.op == Some(OpKind::CompleteMultipartUpload) && is_ok(e))
+    else {
+        return out;
+    };
+    let mut sizes: Vec<(u32, u64, u64)> = Vec::new();
+    for (n, etag) in &done.completed_parts {
+        let part = j.iter().rev().find(|e| {
+            e.op == Some(OpKind::UploadPart)
+                && e.part_number == Some(*n)
+                && is_ok(e)
+                && e.seq < done.seq
+                && e.etag.as_deref().map(|t| t.trim_matches('"')) == Some(etag.trim_matches('"'))
+        });
+        if let Some(p) = part {
+            sizes.push((*n, p.bytes_in, p.seq));
+        }
+    }
+    let Some(((_, first, _), rest)) = sizes.split_first() else {
+        return out;
+    };
+    let body = match rest.split_last() {
+        Some((_, middle)) => middle,
+        None => &[],
+    };
+    if let Some((n, size, seq)) = body.iter().find(|(_, s, _)| s != first) {
+        out.push(fail(
+            "equal_part_sizes",
+            format!("part 1 has {first} bytes but part {n} has {size}: parts must be equal-sized"),
+            vec![*seq],
+        ));
+    } else if let Some((n, size, seq)) = rest.last().filter(|(_, s, _)| s > first) {
+        out.push(fail(
+            "equal_part_sizes",
+            format!("the last part ({n}) has {size} bytes, more than the others ({first})"),
+            vec![*seq],
+        ));
+    }
     out
 }
 
@@ -346,6 +472,7 @@ mod tests {
         JournalEntry {
             seq,
             unix_ms: seq * 10,
+            elapsed_ms: seq * 10,
             duration_ms: 5.0,
             op: Some(op),
             part_number: part,
@@ -392,6 +519,7 @@ mod tests {
             bucket: "b",
             key: "k",
             object_matches: matches,
+            client_ok: None,
         }
     }
 
@@ -513,5 +641,182 @@ mod tests {
         };
         let f = grade(&expect, &ev(&j, &st, None));
         assert_eq!(f[0].check, "outcome");
+    }
+
+    fn sized(seq: u64, part: u32, bytes: u64, etag: &str) -> JournalEntry {
+        let mut p = e(seq, OpKind::UploadPart, Some(part), Some(200));
+        p.bytes_in = bytes;
+        p.etag = Some(etag.into());
+        p
+    }
+
+    fn complete(seq: u64, parts: &[(u32, &str)], status: u16, code: Option<&str>) -> JournalEntry {
+        let mut c = e(seq, OpKind::CompleteMultipartUpload, None, Some(status));
+        c.completed_parts = parts.iter().map(|(n, t)| (*n, t.to_string())).collect();
+        c.error_code = code.map(String::from);
+        c
+    }
+
+    fn only(
+        expect: &Expectations,
+        j: &[JournalEntry],
+        st: &StateSnapshot,
+        m: Option<bool>,
+        ok: Option<bool>,
+    ) -> Vec<&'static str> {
+        let mut evidence = ev(j, st, m);
+        evidence.client_ok = ok;
+        grade(expect, &evidence).iter().map(|f| f.check).collect()
+    }
+
+    #[test]
+    fn unequal_part_sizes_and_size_refusals_fail() {
+        let expect = Expectations {
+            equal_part_sizes: Some(true),
+            ..Default::default()
+        };
+        let st = state(true, 0);
+        let create = e(1, OpKind::CreateMultipartUpload, None, Some(200));
+        // 5, 5, 3: equal, last smaller: fine. The superseded first try of part 2 (4 bytes,
+        // other ETag) does not count.
+        let good = vec![
+            create.clone(),
+            sized(2, 1, 5, "a"),
+            sized(3, 2, 4, "old"),
+            sized(4, 2, 5, "b"),
+            sized(5, 3, 3, "c"),
+            complete(6, &[(1, "a"), (2, "b"), (3, "c")], 200, None),
+        ];
+        assert!(only(&expect, &good, &st, Some(true), None).is_empty());
+        // 5, 4, 5: a middle part differs.
+        let uneven = vec![
+            create.clone(),
+            sized(2, 1, 5, "a"),
+            sized(3, 2, 4, "b"),
+            sized(4, 3, 5, "c"),
+            complete(5, &[(1, "a"), (2, "b"), (3, "c")], 200, None),
+        ];
+        assert_eq!(
+            only(&expect, &uneven, &st, Some(true), None),
+            ["equal_part_sizes"]
+        );
+        // 5, 5, 7: the last part is the largest.
+        let big_tail = vec![
+            create.clone(),
+            sized(2, 1, 5, "a"),
+            sized(3, 2, 5, "b"),
+            sized(4, 3, 7, "c"),
+            complete(5, &[(1, "a"), (2, "b"), (3, "c")], 200, None),
+        ];
+        assert_eq!(
+            only(&expect, &big_tail, &st, Some(true), None),
+            ["equal_part_sizes"]
+        );
+        // A complete refused with EntityTooSmall.
+        let small = vec![
+            create,
+            sized(2, 1, 1, "a"),
+            sized(3, 2, 1, "b"),
+            complete(4, &[(1, "a"), (2, "b")], 400, Some("EntityTooSmall")),
+        ];
+        assert_eq!(
+            only(&expect, &small, &state(false, 0), None, None),
+            ["equal_part_sizes"]
+        );
+    }
+
+    #[test]
+    fn starting_over_fails_single_upload() {
+        let expect = Expectations {
+            single_upload: Some(true),
+            ..Default::default()
+        };
+        let st = state(true, 0);
+        let into = |seq: u64, part: u32, id: &str| {
+            let mut p = e(seq, OpKind::UploadPart, Some(part), Some(200));
+            p.upload_id = Some(id.into());
+            p
+        };
+        let once = vec![
+            e(1, OpKind::CreateMultipartUpload, None, Some(200)),
+            into(2, 1, "U1"),
+            into(3, 2, "U1"),
+        ];
+        assert!(only(&expect, &once, &st, Some(true), None).is_empty());
+        let restarted = vec![
+            e(1, OpKind::CreateMultipartUpload, None, Some(200)),
+            into(2, 1, "U1"),
+            e(3, OpKind::CreateMultipartUpload, None, Some(200)),
+            into(4, 1, "U2"),
+        ];
+        assert_eq!(
+            only(&expect, &restarted, &st, Some(true), None),
+            ["single_upload"]
+        );
+        // A create repeated because its answer was unusable, parts into one upload: a retry.
+        let retried = vec![
+            e(1, OpKind::CreateMultipartUpload, None, Some(200)),
+            e(2, OpKind::CreateMultipartUpload, None, Some(200)),
+            into(3, 1, "U2"),
+        ];
+        assert!(only(&expect, &retried, &st, Some(true), None).is_empty());
+    }
+
+    /// A part abandoned by a stall that finishes (and so is journaled) after the complete is
+    /// neither "after the complete" nor a needless re-upload; one that arrives later is.
+    #[test]
+    fn abandoned_attempts_are_judged_by_arrival() {
+        let expect = Expectations {
+            no_part_after_complete: Some(true),
+            no_needless_reuploads: Some(true),
+            ..Default::default()
+        };
+        let st = state(true, 0);
+        let mut stalled = e(9, OpKind::UploadPart, Some(2), None);
+        stalled.elapsed_ms = 20; // arrived early, finished last
+        stalled.faults = vec!["#1 stall".into()];
+        let j = vec![
+            e(1, OpKind::CreateMultipartUpload, None, Some(200)),
+            e(3, OpKind::UploadPart, Some(1), Some(200)),
+            e(4, OpKind::UploadPart, Some(2), Some(200)),
+            complete(5, &[], 200, None),
+            stalled,
+        ];
+        assert!(only(&expect, &j, &st, Some(true), None).is_empty());
+        let mut j2 = j.clone();
+        j2.push(e(10, OpKind::UploadPart, Some(2), Some(200)));
+        let got = only(&expect, &j2, &st, Some(true), None);
+        assert!(got.contains(&"no_part_after_complete"), "{got:?}");
+        assert!(got.contains(&"no_needless_reuploads"), "{got:?}");
+    }
+
+    /// 200-with-error taken as success (exit 0, no object) and a landed complete whose lost
+    /// answer the client reported as a failure (exit non-zero, object intact) both fail; the
+    /// truthful combinations pass, and without a known exit status nothing is claimed.
+    #[test]
+    fn the_exit_status_must_match_what_was_stored() {
+        let expect = Expectations {
+            honest_exit: Some(true),
+            object_equals_source: Some(false), // only the rule under test
+            ..Default::default()
+        };
+        let j = vec![
+            e(1, OpKind::CreateMultipartUpload, None, Some(200)),
+            complete(2, &[], 200, Some("InternalError")),
+        ];
+        let none = state(false, 0);
+        let stored = state(true, 0);
+        assert_eq!(only(&expect, &j, &none, None, Some(true)), ["honest_exit"]);
+        assert_eq!(
+            only(&expect, &j, &stored, Some(true), Some(false)),
+            ["honest_exit"]
+        );
+        assert_eq!(
+            only(&expect, &j, &stored, Some(false), Some(true)),
+            ["honest_exit"]
+        );
+        assert!(only(&expect, &j, &stored, Some(true), Some(true)).is_empty());
+        assert!(only(&expect, &j, &none, None, Some(false)).is_empty());
+        assert!(only(&expect, &j, &none, None, None).is_empty());
     }
 }

@@ -8,4 +8,4 @@ pub mod report;
 pub mod runner;
 
 pub use model::{discover, Outcome, Scenario, ScenarioError};
-pub use runner::{run, Client, RunResult, Verdict};
+pub use runner::{run, run_graded, Client, RunResult, Verdict};

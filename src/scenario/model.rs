@@ -156,6 +156,18 @@ pub struct Expectations {
     /// Every part carried Content-MD5 or a flexible checksum.
     #[serde(default)]
     pub integrity_headers: Option<bool>,
+    /// The parts of the successful complete were equal-sized (all but the last, which is not
+    /// larger), and no complete was refused for a part size (`EntityTooSmall`/`EntityTooLarge`).
+    #[serde(default)]
+    pub equal_part_sizes: Option<bool>,
+    /// At most one multipart upload was started (no starting over after a fault).
+    #[serde(default)]
+    pub single_upload: Option<bool>,
+    /// The client's exit status tells the truth: success exactly when the object was stored
+    /// and equals the source (catches a 200-with-error taken as success, and a complete that
+    /// landed reported as a failure).
+    #[serde(default)]
+    pub honest_exit: Option<bool>,
 }
 
 /// A scenario file.

@@ -2,7 +2,7 @@
 //! client, then grading from the journal and final state.
 
 use super::checks::{self, Evidence, Failure};
-use super::model::{Outcome, Scenario};
+use super::model::{Expectations, Outcome, Scenario};
 use crate::uploader::{self, ChecksumChoice, Credentials, Uploader, UploaderConfig};
 use md5::{Digest, Md5};
 use mock_server::dialect::Dialect;
@@ -26,7 +26,8 @@ pub const SECRET_KEY: &str = "harness/secret/EXAMPLEKEY";
 pub enum Client {
     /// The reference uploader, in-process.
     Reference,
-    /// An external command, from a template with `{endpoint}`, `{bucket}`, `{key}`, `{file}`,
+    /// An external command, from a template with `{endpoint}`, `{host}` (host:port),
+    /// `{bucket}`, `{key}`, `{file}`,
     /// `{access_key}`, `{secret_key}`, `{part_size}`, `{concurrency}`, `{dialect}`,
     /// `{ca_bundle}`, run with `sh -c`.
     Command {
@@ -263,6 +264,15 @@ async fn run_client(
         } => {
             let vars = [
                 ("endpoint", server.endpoint().to_string()),
+                (
+                    "host",
+                    server
+                        .endpoint()
+                        .split_once("://")
+                        .map_or(server.endpoint().to_string(), |(_, h)| {
+                            h.trim_end_matches('/').to_string()
+                        }),
+                ),
                 ("bucket", BUCKET.to_string()),
                 ("key", key.clone()),
                 ("file", file.display().to_string()),
@@ -359,8 +369,20 @@ fn excerpt(journal: &[JournalEntry], failures: &[Failure]) -> Vec<String> {
         .collect()
 }
 
-/// Runs one scenario with one client.
+/// Runs one scenario with one client, graded by the scenario's own expectations.
 pub async fn run(s: &Scenario, client: &Client, work: &Path) -> Result<RunResult, RunError> {
+    run_graded(s, client, &s.expect, work).await
+}
+
+/// Runs one scenario with one client, graded by `expect` instead of the scenario's own
+/// expectations (conformance grading: the scenario's faults, a client-appropriate
+/// expectation set).
+pub async fn run_graded(
+    s: &Scenario,
+    client: &Client,
+    expect: &Expectations,
+    work: &Path,
+) -> Result<RunResult, RunError> {
     if !client.speaks(s.dialect) {
         return Ok(RunResult::skipped(
             s,
@@ -403,8 +425,9 @@ pub async fn run(s: &Scenario, client: &Client, work: &Path) -> Result<RunResult
         bucket: BUCKET,
         key: &key,
         object_matches,
+        client_ok: Some(said.is_ok()),
     };
-    let failures = checks::grade(&s.expect, &ev);
+    let failures = checks::grade(expect, &ev);
     let outcome = Some(checks::observed_outcome(&ev));
     let retries = match &report {
         Some(r) => r.retries_by_cause.clone(),
