@@ -182,6 +182,10 @@ impl Harness {
         let server = rt.block_on(b.start()).expect("mock server starts");
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
+            // A fresh connection per request: the server may answer a part upload early (e.g.
+            // NoSuchUpload) and close without reading the body; a pooled connection would then
+            // fail the *next* request with IncompleteMessage.
+            .pool_max_idle_per_host(0)
             .build()
             .expect("client");
         Harness {
@@ -227,9 +231,12 @@ impl Harness {
         }
         let st = self.server.state();
         if st.orphan_blobs != 0 || st.blob_count != st.referenced_blobs {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let later = self.server.state();
             return Err(format!(
-                "orphan blobs: blob_count {} referenced {} orphan {}",
-                st.blob_count, st.referenced_blobs, st.orphan_blobs
+                "orphan blobs at rest: blob_count {} referenced {} orphan {} (500 ms later: {} / {} / {})",
+                st.blob_count, st.referenced_blobs, st.orphan_blobs,
+                later.blob_count, later.referenced_blobs, later.orphan_blobs
             ));
         }
         if let Some(files) = self.blob_files() {
