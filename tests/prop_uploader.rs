@@ -314,8 +314,10 @@ fn fault_case() -> impl Strategy<Value = FaultCase> {
             )
         })
         .prop_map(|((disk, len, seed, concurrency), mut rules, fatal)| {
-            // One rule per target: rules matching the same request fire together.
-            let mut seen = Vec::new();
+            // One rule per target: rules matching the same request fire together, and only the
+            // first non-shaping one takes effect (the others are counted as fired but do
+            // nothing), so a second rule on a target would not add a failure.
+            let mut seen: Vec<Target> = fatal.iter().map(|(t, _)| *t).collect();
             rules.retain(|r| {
                 let fresh = !seen.contains(&r.target);
                 seen.push(r.target);
