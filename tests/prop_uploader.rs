@@ -232,12 +232,15 @@ impl Rule {
     /// upload the uploader cannot know of — a documented limit; bad ETag / corruption concern
     /// part bodies; 200-with-error concerns complete).
     fn fits(&self) -> bool {
-        match (self.target, self.act) {
-            (Target::Initiate, Act::DropAfterCommit | Act::DropMidBody) => false,
-            (Target::Initiate | Target::Complete, Act::BadEtag | Act::Corrupt) => false,
-            (Target::Initiate | Target::Part(_), Act::ErrorIn200) => false,
-            _ => true,
-        }
+        !matches!(
+            (self.target, self.act),
+            (Target::Initiate, Act::DropAfterCommit | Act::DropMidBody)
+                | (
+                    Target::Initiate | Target::Complete,
+                    Act::BadEtag | Act::Corrupt
+                )
+                | (Target::Initiate | Target::Part(_), Act::ErrorIn200)
+        )
     }
 
     fn fault(&self) -> Fault {
@@ -395,7 +398,7 @@ async fn fault_run(c: &FaultCase) -> Result<(), String> {
 #[test]
 fn faults_within_budget_recover_beyond_fail_clean() {
     let rt = runtime();
-    proptest!(config(40), |(c in fault_case())| {
+    proptest!(config(64), |(c in fault_case())| {
         let r = rt.block_on(fault_run(&c));
         prop_assert!(r.is_ok(), "{}", r.err().unwrap_or_default());
     });
@@ -475,7 +478,7 @@ fn concurrency_scales_and_memory_stays_in_budget() {
 #[test]
 fn dialects_store_the_same_object() {
     let rt = runtime();
-    proptest!(config(12), |(disk in any::<bool>(), len in 0usize..5 * PART as usize, seed in any::<u64>(), concurrency in 1usize..=4)| {
+    proptest!(config(16), |(disk in any::<bool>(), len in 0usize..5 * PART as usize, seed in any::<u64>(), concurrency in 1usize..=4)| {
         let r: Result<(), String> = rt.block_on(async {
             let (server, dir) = server(disk).await;
             let data = bytes_from(seed, len);

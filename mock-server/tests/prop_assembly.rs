@@ -489,12 +489,12 @@ fn assembly(store: Store, default_cases: u32) {
 /// left. Memory store.
 #[test]
 fn assembly_is_exact_memory() {
-    assembly(Store::Memory, 24);
+    assembly(Store::Memory, 48);
 }
 
 /// The same rule as [`assembly_is_exact_memory`] on the disk store (blob files counted in the
 /// data dir's `blobs/` folder).
 #[test]
 fn assembly_is_exact_disk() {
-    assembly(Store::Disk, 16);
+    assembly(Store::Disk, 32);
 }

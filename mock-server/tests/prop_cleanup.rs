@@ -251,11 +251,11 @@ fn races(store: Store, default_cases: u32) {
 /// unreferenced, in the store or in the data dir. Memory store.
 #[test]
 fn races_leave_object_or_clean_abort_memory() {
-    races(Store::Memory, 32);
+    races(Store::Memory, 64);
 }
 
 /// [`races_leave_object_or_clean_abort_memory`]'s rule on the disk store.
 #[test]
 fn races_leave_object_or_clean_abort_disk() {
-    races(Store::Disk, 24);
+    races(Store::Disk, 48);
 }
