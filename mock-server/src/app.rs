@@ -153,8 +153,10 @@ impl App {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
+                // The body may stream blobs after this returns: stay "in flight" until it is sent.
+                let guard = self.journal.hold();
                 pending.finish();
-                Ok(resp)
+                Ok(resp.map(|b| crate::http::response::guarded(b, guard)))
             }
             Outcome::Drop(reason) => {
                 pending.entry().status = None;

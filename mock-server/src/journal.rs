@@ -112,6 +112,16 @@ impl Drop for PendingEntry<'_> {
     }
 }
 
+/// Keeps a request counted as in flight until dropped (see [`Journal::hold`]).
+#[derive(Debug)]
+pub struct InFlightGuard(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// Filters of a journal query.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct JournalFilter {
@@ -126,7 +136,7 @@ pub struct JournalFilter {
 pub struct Journal {
     entries: Mutex<(VecDeque<JournalEntry>, u64, u64)>,
     started: Instant,
-    in_flight: std::sync::atomic::AtomicU64,
+    in_flight: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Default for Journal {
@@ -134,7 +144,7 @@ impl Default for Journal {
         Journal {
             entries: Mutex::new((VecDeque::new(), 0, 0)),
             started: Instant::now(),
-            in_flight: std::sync::atomic::AtomicU64::new(0),
+            in_flight: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
     }
 }
@@ -188,6 +198,16 @@ impl Journal {
     }
 
     /// Requests being handled right now (API requests only, not `/_mock/`).
+    /// Counts one more request in flight until the returned guard is dropped: held by a
+    /// response body while it streams (it may hold blobs), so [`in_flight`](Self::in_flight)
+    /// reaches 0 only once every answer has been fully sent or abandoned.
+    pub fn hold(&self) -> InFlightGuard {
+        self.in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InFlightGuard(self.in_flight.clone())
+    }
+
+    /// Requests in flight, including response bodies still streaming.
     pub fn in_flight(&self) -> u64 {
         self.in_flight.load(std::sync::atomic::Ordering::SeqCst)
     }
