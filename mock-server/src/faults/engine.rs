@@ -182,10 +182,13 @@ impl FaultEngine {
         *n
     }
 
-    /// The rules that fire on this request, in installation order.
+    /// The rules that fire on this request, in installation order. Shaping rules (latency,
+    /// bandwidth) all fire; of the others only the first that fires does — a later one is
+    /// counted as matched but neither fires nor spends its `times`.
     pub fn evaluate(&self, ident: &RequestIdentity<'_>, attempt: u32) -> Vec<Fired> {
         let mut inner = self.lock();
         let mut fired = Vec::new();
+        let mut primary_taken = false;
         for r in inner.rules.iter_mut() {
             let m = &r.info.rule.matcher;
             let matches = m.dialect.is_none_or(|d| d == ident.dialect)
@@ -201,6 +204,10 @@ impl FaultEngine {
                 continue;
             }
             r.info.matched += 1;
+            let shaping = r.info.rule.action.is_shaping();
+            if primary_taken && !shaping {
+                continue;
+            }
             let s = &r.info.rule.schedule;
             let n = r.info.matched;
             let fires = s.times.is_none_or(|t| r.info.fired < t)
@@ -209,6 +216,7 @@ impl FaultEngine {
                 && s.probability
                     .is_none_or(|p| draws(s.seed.unwrap_or(0), r.info.id, ident, attempt, p));
             if fires {
+                primary_taken |= !shaping;
                 r.info.fired += 1;
                 fired.push(Fired {
                     rule_id: r.info.id,
