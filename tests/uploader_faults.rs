@@ -323,7 +323,9 @@ impl FaultServer {
                     "<ListPartsResult><Bucket>b</Bucket><Key>k</Key><UploadId>{upload_id}</UploadId><PartNumberMarker>{marker}</PartNumberMarker><MaxParts>2</MaxParts><IsTruncated>{truncated}</IsTruncated>"
                 );
                 if let Some((last, _)) = page.last() {
-                    xml.push_str(&format!("<NextPartNumberMarker>{last}</NextPartNumberMarker>"));
+                    xml.push_str(&format!(
+                        "<NextPartNumberMarker>{last}</NextPartNumberMarker>"
+                    ));
                 }
                 for (n, data) in page {
                     xml.push_str(&format!(
@@ -400,8 +402,17 @@ impl FaultServer {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
+/// A file of pseudo-random bytes (xorshift), so no two parts are alike.
 fn data_file(len: usize) -> (tempfile::NamedTempFile, Vec<u8>) {
-    let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(&data).unwrap();
     f.flush().unwrap();
@@ -412,7 +423,10 @@ fn config(server: &FaultServer) -> UploaderConfig {
     let mut cfg = UploaderConfig::new(
         server.endpoint(),
         Dialect::S3,
-        Credentials::new("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
     );
     cfg.part_size = Some(64 * 1024);
     cfg.concurrency = 3;
@@ -581,10 +595,20 @@ async fn cli_reports_success_as_json_and_failure_in_one_line() {
             .arg(file.path())
             .arg(format!("s3://b/{key}"))
             .args(["--endpoint", &server.endpoint()])
-            .args(["--part-size", "64KiB", "--progress", "lines", "--max-attempts", "2"])
+            .args([
+                "--part-size",
+                "64KiB",
+                "--progress",
+                "lines",
+                "--max-attempts",
+                "2",
+            ])
             .args(["--backoff-initial-ms", "1", "--backoff-max-ms", "5"])
             .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-            .env("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            )
             .args(extra);
         cmd
     };
@@ -594,7 +618,11 @@ async fn cli_reports_success_as_json_and_failure_in_one_line() {
     })
     .await
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["parts"], 3);
     assert_eq!(report["bytes"], 150_000);
@@ -619,7 +647,13 @@ async fn cli_reports_success_as_json_and_failure_in_one_line() {
     assert_eq!(server.open_uploads(), 0);
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mpu"))
-        .args(["upload", "/nonexistent", "not-a-target", "--endpoint", "http://127.0.0.1:1"])
+        .args([
+            "upload",
+            "/nonexistent",
+            "not-a-target",
+            "--endpoint",
+            "http://127.0.0.1:1",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

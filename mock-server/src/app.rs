@@ -3,7 +3,7 @@
 
 use crate::admin;
 use crate::auth::{self, CredentialProvider, SignableRequest};
-use crate::dialect::{self, s3::S3Codec, Codec, CodecContext, Dialect};
+use crate::dialect::{self, Codec, CodecContext, Dialect};
 use crate::error::{ErrorCode, ServiceError};
 use crate::faults::{Action, FaultEngine, Fired, RequestIdentity};
 use crate::http::body::HttpPayload;
@@ -11,7 +11,7 @@ use crate::http::response;
 use crate::http::response::Response;
 use crate::http::server::DropConnection;
 use crate::http::RequestHead;
-use crate::journal::{Journal, JournalEntry};
+use crate::journal::{Journal, JournalEntry, PendingEntry};
 use crate::ops::{Limits, Operation, Output};
 use crate::service::Service;
 use bytes::Bytes;
@@ -116,15 +116,17 @@ impl App {
         if head.raw_path == "/_mock" || head.raw_path.starts_with("/_mock/") {
             return Ok(admin::handle(self, &head, body).await);
         }
-        let (mut entry, started) = self.journal.begin();
+        let mut pending = PendingEntry::begin(&self.journal);
+        let entry = pending.entry();
         entry.request_id = head.request_id.clone();
         entry.method = head.method.to_string();
         entry.path = head.raw_path.clone();
         let codec = self.codec_for(&head);
         entry.dialect = Some(codec.dialect());
-        let outcome = self.run(codec.as_ref(), &head, body, &mut entry).await;
+        let outcome = self.run(codec.as_ref(), &head, body, pending.entry()).await;
         match outcome {
             Outcome::Respond(resp) => {
+                let entry = pending.entry();
                 entry.status = Some(resp.status().as_u16());
                 entry.bytes_out = resp
                     .headers()
@@ -132,12 +134,12 @@ impl App {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
-                self.journal.record(entry, started);
+                pending.finish();
                 Ok(resp)
             }
             Outcome::Drop(reason) => {
-                entry.status = None;
-                self.journal.record(entry, started);
+                pending.entry().status = None;
+                pending.finish();
                 Err(DropConnection(reason))
             }
         }
@@ -160,15 +162,7 @@ impl App {
         };
         auth::verify(&req, creds.as_ref(), SystemTime::now())
             .map(Some)
-            .map_err(|e| {
-                let code = match e.s3_code() {
-                    "SignatureDoesNotMatch" => ErrorCode::SignatureDoesNotMatch,
-                    "InvalidAccessKeyId" => ErrorCode::InvalidAccessKeyId,
-                    "RequestTimeTooSkewed" => ErrorCode::RequestTimeTooSkewed,
-                    _ => ErrorCode::AccessDenied,
-                };
-                ServiceError::with_message(code, e.to_string())
-            })
+            .map_err(|e| ServiceError::with_message(auth_error_code(&e), e.to_string()))
     }
 
     /// Renders a service error, draining an unread body first so the connection survives.
@@ -783,19 +777,22 @@ fn strip_declaration(bytes: Bytes) -> Bytes {
     bytes
 }
 
+/// The dialect-free code of an authentication failure; each codec spells it its own way
+/// (S3/OBS `SignatureDoesNotMatch` 403, QingStor `signature_not_matched` 401, ...).
+fn auth_error_code(e: &auth::AuthError) -> ErrorCode {
+    use auth::AuthError as A;
+    match e {
+        A::SignatureDoesNotMatch { .. } => ErrorCode::SignatureDoesNotMatch,
+        A::UnknownAccessKey { .. } => ErrorCode::InvalidAccessKeyId,
+        A::RequestTimeTooSkewed { .. } => ErrorCode::RequestTimeTooSkewed,
+        A::Expired { .. } => ErrorCode::ExpiredRequest,
+        A::Missing | A::Malformed(_) | A::MalformedQuery(_) | A::InvalidDate(_) => {
+            ErrorCode::AccessDenied
+        }
+    }
+}
+
 /// The codec for a dialect, as picked for `head`.
 fn codec_for_dialect(d: Dialect, head: &RequestHead) -> Box<dyn Codec> {
-    match d {
-        Dialect::Obs => {
-            let native = head
-                .header("authorization")
-                .is_some_and(|a| a.starts_with("OBS "))
-                || head
-                    .headers
-                    .keys()
-                    .any(|k| k.as_str().starts_with("x-obs-"));
-            Box::new(S3Codec::obs(native))
-        }
-        Dialect::S3 | Dialect::QingStor => Box::new(S3Codec::S3),
-    }
+    dialect::codec_for(d, head)
 }

@@ -64,6 +64,54 @@ pub struct JournalEntry {
     pub faults: Vec<String>,
 }
 
+/// An entry being filled while its request runs. If the request's future is dropped (the
+/// client went away, e.g. during a stall), the entry is still recorded, as a dropped request.
+pub struct PendingEntry<'a> {
+    journal: &'a Journal,
+    entry: Option<JournalEntry>,
+    started: Instant,
+}
+
+impl<'a> PendingEntry<'a> {
+    /// Starts an entry for a request arriving now.
+    pub fn begin(journal: &'a Journal) -> Self {
+        journal
+            .in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let (entry, started) = journal.begin();
+        PendingEntry {
+            journal,
+            entry: Some(entry),
+            started,
+        }
+    }
+    /// The entry, to fill in.
+    pub fn entry(&mut self) -> &mut JournalEntry {
+        self.entry.get_or_insert_with(JournalEntry::default)
+    }
+    /// Records the entry now.
+    pub fn finish(mut self) -> u64 {
+        let e = self.entry.take().unwrap_or_default();
+        self.journal.record(e, self.started)
+        // `Drop` still runs and lowers the in-flight count.
+    }
+}
+
+impl Drop for PendingEntry<'_> {
+    fn drop(&mut self) {
+        if let Some(mut e) = self.entry.take() {
+            e.status = None;
+            if !e.faults.iter().any(|f| f.contains("client went away")) {
+                e.faults.push("client went away".into());
+            }
+            self.journal.record(e, self.started);
+        }
+        self.journal
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// Filters of a journal query.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct JournalFilter {
@@ -78,6 +126,7 @@ pub struct JournalFilter {
 pub struct Journal {
     entries: Mutex<(VecDeque<JournalEntry>, u64, u64)>,
     started: Instant,
+    in_flight: std::sync::atomic::AtomicU64,
 }
 
 impl Default for Journal {
@@ -85,6 +134,7 @@ impl Default for Journal {
         Journal {
             entries: Mutex::new((VecDeque::new(), 0, 0)),
             started: Instant::now(),
+            in_flight: std::sync::atomic::AtomicU64::new(0),
         }
     }
 }
@@ -135,6 +185,11 @@ impl Journal {
     /// Every entry.
     pub fn all(&self) -> Vec<JournalEntry> {
         self.entries(&JournalFilter::default())
+    }
+
+    /// Requests being handled right now (API requests only, not `/_mock/`).
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Entries dropped because the journal was full.

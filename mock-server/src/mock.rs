@@ -398,6 +398,23 @@ impl MockServer {
         self.app.faults.clear()
     }
 
+    /// Requests being handled right now.
+    pub fn in_flight(&self) -> u64 {
+        self.app.journal.in_flight()
+    }
+
+    /// Waits until no request is in flight (up to `limit`); true if it got there.
+    pub async fn idle(&self, limit: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        while self.in_flight() > 0 {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        true
+    }
+
     /// Every request so far, in order.
     pub fn journal(&self) -> Vec<crate::journal::JournalEntry> {
         self.app.journal.all()

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod progress;
+pub mod run;
 pub mod size;
 pub mod upload;
 
@@ -32,12 +33,15 @@ pub struct Cli {
 pub enum Command {
     /// Upload a file as a multipart upload.
     Upload(upload::Args),
+    /// Run scenarios (workload + faults + expectations) against the in-process mock.
+    Run(run::Args),
 }
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Upload(args) => upload::run(args).await,
+        Command::Run(args) => run::run(args).await,
     }
 }
 

@@ -83,6 +83,9 @@ pub struct Args {
     /// removed on success.
     #[arg(long, value_name = "PATH")]
     pub checkpoint: Option<PathBuf>,
+    /// After completing, read the object back and compare every part with the file.
+    #[arg(long)]
+    pub verify: bool,
     /// Keep the upload on failure (to resume it) instead of aborting it.
     #[arg(long)]
     pub keep_on_failure: bool,
@@ -207,6 +210,7 @@ pub fn config_from(args: &Args) -> Result<UploaderConfig, String> {
         abort_on_failure: !args.keep_on_failure,
         timeouts,
         content_type: args.content_type.clone(),
+        verify_readback: args.verify,
         ..UploaderConfig::new(args.endpoint.clone(), args.dialect, credentials)
     })
 }
@@ -359,6 +363,7 @@ mod tests {
             "7",
             "--keep-on-failure",
             "--no-content-md5",
+            "--verify",
             "--access-key",
             "AK",
             "--secret-key",
@@ -373,6 +378,7 @@ mod tests {
         assert_eq!(c.max_attempts, 7);
         assert!(!c.abort_on_failure);
         assert!(!c.content_md5);
+        assert!(c.verify_readback);
         assert_eq!(c.credentials, Credentials::new("AK", "SK"));
     }
 

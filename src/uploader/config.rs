@@ -206,33 +206,8 @@ impl PayloadSigning {
     }
 }
 
-/// Access key and secret key. `Debug` does not print the secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    /// Access key id.
-    pub access_key: String,
-    /// Secret access key.
-    pub secret_key: String,
-}
-
-impl Credentials {
-    /// Builds credentials from a key pair.
-    pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
-        Credentials {
-            access_key: access_key.into(),
-            secret_key: secret_key.into(),
-        }
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key", &self.access_key)
-            .field("secret_key", &"<redacted>")
-            .finish()
-    }
-}
+/// Access key and secret key (the signing code's own type; `Debug` does not print the secret).
+pub use mock_server::auth::Credentials;
 
 /// Time limits of one request attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -294,6 +269,9 @@ pub struct UploaderConfig {
     pub timeouts: Timeouts,
     /// `Content-Type` of the object, sent at initiation.
     pub content_type: Option<String>,
+    /// After completing, read the object back and compare every part's MD5 with the file
+    /// (catches storage that acknowledges bytes it did not keep). Costs one full download.
+    pub verify_readback: bool,
 }
 
 impl UploaderConfig {
@@ -324,6 +302,7 @@ impl UploaderConfig {
             abort_on_failure: true,
             timeouts: Timeouts::default(),
             content_type: None,
+            verify_readback: false,
         }
     }
 

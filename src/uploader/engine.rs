@@ -399,6 +399,7 @@ impl<R: Remote> Ctx<R> {
             parts_reused: stats.parts_reused,
             resumed,
             confirmed_by_head: completed.confirmed_by_head,
+            verified_readback: self.cfg.verify_readback,
             bytes_sent: stats.bytes_sent,
             retries: stats.retries_by_cause.values().sum(),
             attempts: stats.attempts,
@@ -455,7 +456,7 @@ impl<R: Remote> Ctx<R> {
         // The object's ETag: from the complete answer, else from HEAD.
         let mut etag = completed.ack.etag.clone();
         if let Some(got) = &etag {
-            if normalize_etag(got) != expected_etag {
+            if comparable_object_etag(got) && normalize_etag(got) != expected_etag {
                 return Err(UploadError::Integrity {
                     phase: Phase::Complete,
                     detail: format!(
@@ -498,7 +499,7 @@ impl<R: Remote> Ctx<R> {
                     });
                 }
                 if let Some(got) = &info.etag {
-                    if normalize_etag(got) != expected_etag {
+                    if comparable_object_etag(got) && normalize_etag(got) != expected_etag {
                         return Err(UploadError::Integrity {
                             phase: Phase::Head,
                             detail: format!(
@@ -536,6 +537,9 @@ impl<R: Remote> Ctx<R> {
                 });
             }
         }
+        if self.cfg.verify_readback {
+            self.verify_readback(upload, plan, &parts).await?;
+        }
         let object_checksum = completed
             .ack
             .checksum
@@ -555,6 +559,19 @@ async fn acquire_slot(
     let slot = Arc::clone(slots).acquire_owned().await.ok()?;
     let bytes = budget.acquire(len).await?;
     Some((slot, bytes))
+}
+
+/// Whether an object ETag has the MD5-of-MD5s form `<32 hex>-N` and so can be compared with
+/// the expected one (servers with encryption at rest use other forms; then only the size is
+/// checked, and `verify_readback` is the way to be sure).
+fn comparable_object_etag(etag: &str) -> bool {
+    let e = normalize_etag(etag);
+    match e.split_once('-') {
+        Some((md5, n)) => {
+            looks_like_md5(md5) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
 }
 
 /// Whether an ETag is an MD5 in hex (32 hex digits), i.e. something it makes sense to compare
@@ -854,6 +871,53 @@ impl<R: Remote> Ctx<R> {
         }))
     }
 
+    /// Reads the object back and compares every part's MD5 with the file's.
+    async fn verify_readback(
+        &self,
+        upload: &UploadRef,
+        plan: &PartPlan,
+        parts: &[DonePart],
+    ) -> Result<(), UploadError> {
+        let written = || Cleanup::ObjectWritten {
+            upload_id: upload.upload_id.clone(),
+        };
+        let got = self
+            .retry(Phase::Verify, || {
+                self.remote
+                    .read_part_md5s(&upload.bucket, &upload.key, plan.part_size)
+            })
+            .await
+            .map_err(|f| {
+                let mut e = f.into_error();
+                e.set_cleanup(written());
+                e
+            })?;
+        let bad: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| got.get(*i) != Some(&p.md5))
+            .map(|(_, p)| p.number.to_string())
+            .collect();
+        if !bad.is_empty() || got.len() != parts.len() {
+            return Err(UploadError::Integrity {
+                phase: Phase::Verify,
+                detail: format!(
+                    "the object read back differs from the file: {} slices read for {} parts, \
+                     differing parts: {}",
+                    got.len(),
+                    parts.len(),
+                    if bad.is_empty() {
+                        "none".to_string()
+                    } else {
+                        bad.join(", ")
+                    }
+                ),
+                cleanup: written(),
+            });
+        }
+        Ok(())
+    }
+
     /// Lists every part of an upload, following pages.
     async fn list_all(&self, upload: &UploadRef) -> Result<Vec<ListedPart>, Failed> {
         let mut parts = Vec::new();
@@ -995,4 +1059,24 @@ fn check_part_ack(ack: PartAck, data: &PartData) -> Result<PartAck, AttemptError
         }
     }
     Ok(ack)
+}
+
+#[cfg(test)]
+mod etag_form_tests {
+    use super::*;
+
+    #[test]
+    fn only_md5_of_md5s_etags_are_compared() {
+        assert!(comparable_object_etag(
+            "\"59adb24ef3cdbe0297f05b395827453f-1\""
+        ));
+        assert!(comparable_object_etag(
+            "59ADB24EF3CDBE0297F05B395827453F-12"
+        ));
+        assert!(!comparable_object_etag("59adb24ef3cdbe0297f05b395827453f"));
+        assert!(!comparable_object_etag("kms-encrypted-opaque-value"));
+        assert!(!comparable_object_etag("59adb24ef3cdbe0297f05b395827453f-"));
+        assert!(looks_like_md5("59adb24ef3cdbe0297f05b395827453f"));
+        assert!(!looks_like_md5("59adb24ef3cdbe0297f05b395827453"));
+    }
 }

@@ -50,6 +50,8 @@ enum Action {
     /// Abort only: answer success but leave the upload with one stray part (a part that was in
     /// flight landed after the abort).
     IneffectiveAbort,
+    /// Part only: store other bytes than received, acknowledge the received ones.
+    CorruptStored,
 }
 
 struct Fault {
@@ -193,13 +195,22 @@ impl Remote for Fake {
             let action = self.before(Op::Part(number))?;
             meter.add(part.bytes.len() as u64);
             let etag = etag_of(&part.bytes);
+            let stored = if matches!(action, Some(Action::CorruptStored)) {
+                let mut v = part.bytes.to_vec();
+                if let Some(b) = v.first_mut() {
+                    *b ^= 0xff;
+                }
+                Bytes::from(v)
+            } else {
+                part.bytes.clone()
+            };
             {
                 let mut st = self.state.lock().unwrap();
                 let parts = st
                     .uploads
                     .get_mut(&upload.upload_id)
                     .ok_or_else(|| service(404, "NoSuchUpload"))?;
-                parts.insert(number, (part.bytes.clone(), etag.clone()));
+                parts.insert(number, (stored, etag.clone()));
             }
             if matches!(action, Some(Action::WrongEtag)) {
                 return Ok(PartAck {
@@ -272,7 +283,10 @@ impl Remote for Fake {
                     return Err(service(400, "InvalidPart"));
                 }
                 data.extend_from_slice(bytes);
-                md5s.push(<[u8; 16]>::from(Md5::digest(bytes)));
+                // Like real servers: the object ETag comes from the part ETags as stored.
+                let mut md5 = [0u8; 16];
+                hex::decode_to_slice(normalize_etag(etag), &mut md5).unwrap();
+                md5s.push(md5);
             }
             let etag = format!("\"{}\"", multipart_etag(&md5s));
             st.uploads.remove(&upload.upload_id);
@@ -282,6 +296,12 @@ impl Remote for Fake {
         };
         if let Some(Action::Fail(e)) | Some(Action::FailAfterEffect(e)) = action {
             return Err(e);
+        }
+        if matches!(action, Some(Action::WrongEtag)) {
+            return Ok(CompleteAck {
+                etag: Some("\"0123456789abcdef0123456789abcdef-2\"".into()),
+                checksum: None,
+            });
         }
         Ok(CompleteAck {
             etag: Some(etag),
@@ -302,6 +322,26 @@ impl Remote for Fake {
         }
         drop(st);
         after(action)
+    }
+
+    async fn read_part_md5s(
+        &self,
+        _bucket: &str,
+        key: &str,
+        part_size: u64,
+    ) -> Result<Vec<[u8; 16]>, AttemptError> {
+        let st = self.state.lock().unwrap();
+        let (data, _) = st
+            .objects
+            .get(key)
+            .ok_or_else(|| service(404, "NoSuchKey"))?;
+        if data.is_empty() {
+            return Ok(vec![Md5::digest(b"").into()]);
+        }
+        Ok(data
+            .chunks(part_size as usize)
+            .map(|c| Md5::digest(c).into())
+            .collect())
     }
 
     async fn head(&self, _bucket: &str, key: &str) -> Result<Option<ObjectInfo>, AttemptError> {
@@ -822,4 +862,51 @@ async fn progress_accounts_for_every_byte_once() {
     assert!(events
         .iter()
         .any(|e| matches!(e, ProgressEvent::Retrying { attempt: 1, .. })));
+}
+
+#[tokio::test]
+async fn storage_that_keeps_other_bytes_is_caught_by_read_back() {
+    let fake = Fake::new();
+    fake.fault(Op::Part(2), 1, Action::CorruptStored);
+    let (f, _) = file_with(3_500);
+    // Without read-back the upload looks perfect: every ETag matches.
+    let r = upload(&fake, config(), job(f.path())).await.unwrap();
+    assert!(!r.verified_readback);
+
+    fake.fault(Op::Part(3), 1, Action::CorruptStored);
+    let cfg = UploaderConfig {
+        verify_readback: true,
+        ..config()
+    };
+    let err = upload(&fake, cfg.clone(), job(f.path())).await.unwrap_err();
+    let UploadError::Integrity { phase, detail, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(*phase, Phase::Verify);
+    assert!(detail.contains("differing parts: 3"), "{detail}");
+    assert!(err.object_written());
+
+    let r = upload(&fake, cfg, job(f.path())).await.unwrap();
+    assert!(r.verified_readback);
+    assert_eq!(r.attempts.get("verify"), Some(&1));
+}
+
+#[tokio::test]
+async fn wrong_object_etag_after_complete_is_an_integrity_failure() {
+    let fake = Fake::new();
+    fake.fault(Op::Complete, 1, Action::WrongEtag);
+    let (f, _) = file_with(1_500);
+    let err = upload(&fake, config(), job(f.path())).await.unwrap_err();
+    let UploadError::Integrity { phase, detail, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(*phase, Phase::Complete);
+    assert!(
+        detail.contains("0123456789abcdef0123456789abcdef-2"),
+        "{detail}"
+    );
+    assert!(
+        err.object_written(),
+        "the object exists: it is reported, not aborted"
+    );
 }

@@ -24,6 +24,8 @@ pub enum Phase {
     Abort,
     /// Checking the object after an ambiguous complete.
     Head,
+    /// Reading the object back to compare it with the file.
+    Verify,
 }
 
 impl fmt::Display for Phase {
@@ -35,6 +37,7 @@ impl fmt::Display for Phase {
             Phase::Complete => f.write_str("complete"),
             Phase::Abort => f.write_str("abort"),
             Phase::Head => f.write_str("head object"),
+            Phase::Verify => f.write_str("read-back verification"),
         }
     }
 }

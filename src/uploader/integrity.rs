@@ -4,7 +4,9 @@
 use base64::Engine as _;
 use bytes::Bytes;
 use md5::{Digest, Md5};
-use mock_server::checksum::{composite_checksum, full_object_checksum, Checksum, ChecksumAlgorithm};
+use mock_server::checksum::{
+    composite_checksum, full_object_checksum, Checksum, ChecksumAlgorithm,
+};
 
 use super::config::ChecksumChoice;
 use super::plan::PartRange;
@@ -161,8 +163,14 @@ mod tests {
         assert_eq!(checksum_base64(ChecksumChoice::None, b"x"), None);
         // Full-object CRC64NVME of two parts equals the CRC of the whole.
         let parts = vec![
-            (checksum_base64(ChecksumChoice::Crc64Nvme, b"12345").unwrap(), 5),
-            (checksum_base64(ChecksumChoice::Crc64Nvme, b"6789").unwrap(), 4),
+            (
+                checksum_base64(ChecksumChoice::Crc64Nvme, b"12345").unwrap(),
+                5,
+            ),
+            (
+                checksum_base64(ChecksumChoice::Crc64Nvme, b"6789").unwrap(),
+                4,
+            ),
         ];
         assert_eq!(
             expected_object_checksum(ChecksumChoice::Crc64Nvme, &parts).as_deref(),

@@ -19,6 +19,25 @@
 //!   file and only the missing or different ones are sent;
 //! * on giving up: in-flight parts are cancelled and drained, the upload aborted, aborted again
 //!   if parts landed late, and a listing confirms nothing is left ([`Cleanup`]).
+//!
+//! Design choices:
+//!
+//! * **Part size.** Unless given, at least 8 MiB, the dialect's minimum and `size / 10,000`,
+//!   then balanced so all parts but the last are equal and the last is not a tiny remainder.
+//!   An explicit part size is honoured even below the dialect minimum (test servers lower it).
+//! * **Memory.** Part buffers are reserved from a byte semaphore before the part is read and
+//!   released when its request is over; parts in flight = `min(concurrency, budget / part
+//!   size)`. A part larger than the budget is a configuration error, not a silent shrink.
+//! * **Payload signing.** SigV4 requests carry `UNSIGNED-PAYLOAD` by default: integrity comes
+//!   from `Content-MD5`, the ETag check and the optional checksums, so hashing every byte with
+//!   SHA-256 as well would only add a pass over the data ([`PayloadSigning`]).
+//! * **Verification.** After completing, the object is always looked at with HEAD (size and
+//!   ETag; QingStor returns no ETag on complete, so this is where its ETag is checked).
+//!   `verify_readback` additionally reads the object back and compares every part.
+//! * **Limits.** A lost answer to *initiate* can leave an upload the uploader never learns
+//!   about (no id to abort); listing and aborting "recent uploads of this key" could abort
+//!   someone else's upload, so it is not done. QingStor documents no part-list paging; the
+//!   mock's `has_more` / `next_part_number_marker` extension is followed when present.
 
 pub mod budget;
 pub mod checkpoint;

@@ -165,6 +165,15 @@ pub trait Remote: Send + Sync + 'static {
     /// Aborts the upload.
     fn abort(&self, upload: &UploadRef) -> impl Future<Output = Result<(), AttemptError>> + Send;
 
+    /// Reads the object and returns the MD5 of every `part_size` slice of it (the last one
+    /// shorter), streaming, without holding the object in memory.
+    fn read_part_md5s(
+        &self,
+        bucket: &str,
+        key: &str,
+        part_size: u64,
+    ) -> impl Future<Output = Result<Vec<[u8; 16]>, AttemptError>> + Send;
+
     /// Looks at an object; `None` if it does not exist.
     fn head(
         &self,

@@ -41,6 +41,8 @@ pub struct UploadReport {
     pub parts_reused: u32,
     /// Whether an existing upload was resumed.
     pub resumed: bool,
+    /// Whether the object was read back and every part compared with the file.
+    pub verified_readback: bool,
     /// Whether the completion was confirmed by looking at the object (the complete answer was
     /// lost or the upload was already gone).
     pub confirmed_by_head: bool,
@@ -93,6 +95,9 @@ impl fmt::Display for UploadReport {
                 ""
             }
         )?;
+        if self.verified_readback {
+            writeln!(f, "  read-back   every part matches the file")?;
+        }
         if let Some(c) = &self.object_checksum {
             writeln!(f, "  checksum    {} {} (verified)", self.checksum, c)?;
         }
@@ -178,6 +183,7 @@ pub(crate) fn phase_key(phase: Phase) -> &'static str {
         Phase::Complete => "complete",
         Phase::Abort => "abort",
         Phase::Head => "head",
+        Phase::Verify => "verify",
     }
 }
 

@@ -159,6 +159,7 @@ pub enum Action {
     },
     /// On complete (or copy): answer HTTP 200 with an error document as the body, without
     /// completing (S3's documented quirk).
+    #[serde(rename = "error_in_200")]
     ErrorIn200 {
         /// Error code (default `InternalError`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -482,6 +483,8 @@ mod tests {
             schedule = { times = 1 }
         "#;
         let f: Fault = toml::from_str(toml_text).unwrap();
+        let e: Fault = toml::from_str("action = { type = \"error_in_200\" }").unwrap();
+        assert_eq!(e.action.name(), "error_in_200");
         assert_eq!(f.matcher.op, vec![OpKind::UploadPart]);
         assert_eq!(f.matcher.part, Some(NumberRange::One(3)));
         assert_eq!(f.matcher.dialect, Some(Dialect::QingStor));

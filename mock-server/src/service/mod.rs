@@ -10,7 +10,7 @@ mod persist;
 mod snapshot;
 
 pub use persist::MetaLog;
-pub use snapshot::{ObjectState, PartState, StateSnapshot, UploadState};
+pub use snapshot::{BucketState, ObjectState, PartState, StateSnapshot, UploadState};
 
 use crate::checksum::{self, Checksum, ChecksumAlgorithm};
 use crate::error::{ErrorCode, ServiceError, ServiceResult};
@@ -775,14 +775,14 @@ impl Service {
         })
     }
 
-    /// Lists the parts of an upload.
+    /// Lists the parts of an upload numbered above `marker` (all of them when `None`).
     pub fn list_parts(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         max_parts: usize,
-        marker: u32,
+        marker: Option<u32>,
     ) -> ServiceResult<PartList> {
         let st = self.lock();
         let upload = upload_ref(&st, bucket, key, upload_id)?;
@@ -790,7 +790,7 @@ impl Service {
         let mut iter = upload
             .parts
             .range((
-                std::ops::Bound::Excluded(marker),
+                marker.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
                 std::ops::Bound::Unbounded,
             ))
             .peekable();
@@ -810,7 +810,7 @@ impl Service {
             bucket: bucket.to_string(),
             key: key.to_string(),
             upload_id: upload_id.to_string(),
-            part_number_marker: marker,
+            part_number_marker: marker.unwrap_or(0),
             next_part_number_marker: parts.last().map(|p| p.number),
             max_parts: max,
             is_truncated,

@@ -10,6 +10,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::failure::{AttemptError, Cause};
 
+pub mod qingstor;
 pub mod s3;
 use super::integrity::PartData;
 use super::remote::{CompleteAck, CompleteRequest, ObjectInfo, PartAck, PartsPage, UploadRef};
@@ -150,6 +151,10 @@ pub trait Codec: Send + Sync {
     fn abort(&self, upload: &UploadRef) -> WireRequest;
     /// Reads the abort answer.
     fn parse_abort(&self, resp: &WireResponse) -> Result<(), AttemptError>;
+    /// GET object request (read-back verification).
+    fn get_object(&self, bucket: &str, key: &str) -> WireRequest;
+    /// The error an unexpected answer stands for.
+    fn error_of(&self, resp: &WireResponse) -> AttemptError;
     /// HEAD object request.
     fn head(&self, bucket: &str, key: &str) -> WireRequest;
     /// Reads the HEAD answer; `None` for 404.
@@ -165,12 +170,7 @@ pub fn for_config(
     use super::config::Dialect;
     Ok(match cfg.dialect {
         Dialect::S3 | Dialect::Obs | Dialect::ObsNative => Box::new(s3::S3Codec::new(cfg)),
-        Dialect::QingStor => {
-            return Err(super::error::ConfigError::InvalidEndpoint {
-                endpoint: cfg.endpoint.clone(),
-                reason: "QingStor codec not written yet".into(),
-            })
-        }
+        Dialect::QingStor => Box::new(qingstor::QingStorCodec::new(cfg)),
     })
 }
 
@@ -185,3 +185,6 @@ mod tests {
         assert_eq!(query_value("a/b=c"), "a%2Fb%3Dc");
     }
 }
+
+#[cfg(test)]
+mod codec_tests;

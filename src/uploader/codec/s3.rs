@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 
 use super::{object_path, query_value, service_error, Codec, WireRequest, WireResponse};
 use crate::uploader::config::{Dialect, PayloadSigning, UploaderConfig};
-use crate::uploader::integrity::algorithm;
 use crate::uploader::failure::{AttemptError, Cause};
+use crate::uploader::integrity::algorithm;
 use crate::uploader::integrity::PartData;
 use crate::uploader::remote::{
     CompleteAck, CompleteRequest, ListedPart, ObjectInfo, PartAck, PartsPage, UploadRef,
@@ -152,24 +152,21 @@ impl Codec for S3Codec {
         self.expect(resp, &[200])?;
         let doc: InitiateMultipartUploadResult = self.parse(resp)?;
         if doc.upload_id.is_empty() {
-            return Err(AttemptError::malformed("initiate answer has an empty UploadId"));
+            return Err(AttemptError::malformed(
+                "initiate answer has an empty UploadId",
+            ));
         }
         Ok(doc.upload_id)
     }
 
     fn upload_part(&self, upload: &UploadRef, number: u32, part: &PartData) -> WireRequest {
-        let query = format!(
-            "partNumber={number}&{}",
-            Self::upload_query(upload)
-        );
-        let mut req = WireRequest::new(
-            Method::PUT,
-            object_path(&upload.bucket, &upload.key),
-            query,
-        );
+        let query = format!("partNumber={number}&{}", Self::upload_query(upload));
+        let mut req =
+            WireRequest::new(Method::PUT, object_path(&upload.bucket, &upload.key), query);
         if self.content_md5 {
             if let Ok(v) = HeaderValue::from_str(&part.content_md5()) {
-                req.headers.insert(HeaderName::from_static("content-md5"), v);
+                req.headers
+                    .insert(HeaderName::from_static("content-md5"), v);
             }
         }
         if let (Some(alg), Some(value)) = (self.checksum, &part.checksum) {
@@ -327,6 +324,14 @@ impl Codec for S3Codec {
         self.expect(resp, &[200, 204])
     }
 
+    fn get_object(&self, bucket: &str, key: &str) -> WireRequest {
+        WireRequest::new(Method::GET, object_path(bucket, key), String::new())
+    }
+
+    fn error_of(&self, resp: &WireResponse) -> AttemptError {
+        self.error(resp)
+    }
+
     fn head(&self, bucket: &str, key: &str) -> WireRequest {
         WireRequest::new(Method::HEAD, object_path(bucket, key), String::new())
     }
@@ -378,4 +383,3 @@ impl Codec for S3Codec {
         result.map_err(|e| AttemptError::invalid_request(format!("cannot sign the request: {e}")))
     }
 }
-

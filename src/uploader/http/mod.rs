@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::BytesMut;
 use http::header::HOST;
-use http::HeaderValue;
+use http::{HeaderValue, Method};
 
 use super::codec::{Codec, WireRequest, WireResponse};
 use super::config::{parse_endpoint, Endpoint, Timeouts, UploaderConfig};
@@ -79,9 +79,26 @@ impl HttpRemote {
     /// Signs and sends one attempt and reads the whole answer.
     async fn send(
         &self,
-        mut req: WireRequest,
+        req: WireRequest,
         meter: &BodyMeter,
     ) -> Result<WireResponse, AttemptError> {
+        let response = self.start(req, meter).await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = self.read_body(response).await?;
+        Ok(WireResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Signs and sends one attempt; returns once the response head is in.
+    async fn start(
+        &self,
+        mut req: WireRequest,
+        meter: &BodyMeter,
+    ) -> Result<reqwest::Response, AttemptError> {
         let host = HeaderValue::from_str(&self.endpoint.authority)
             .map_err(|e| AttemptError::invalid_request(format!("invalid Host header: {e}")))?;
         req.headers.insert(HOST, host);
@@ -96,25 +113,49 @@ impl HttpRemote {
             .client
             .request(req.method.clone(), url)
             .headers(req.headers);
-        if body_len > 0 {
-            builder = builder.body(reqwest::Body::wrap(MeteredBody::new(
-                req.body,
-                meter.clone(),
-            )));
+        // PUT and POST always carry a body, even an empty one, so Content-Length: 0 is sent
+        // (an empty part is a valid part).
+        if body_len > 0 || matches!(req.method, Method::PUT | Method::POST) {
+            builder =
+                builder
+                    .header(http::header::CONTENT_LENGTH, body_len)
+                    .body(reqwest::Body::wrap(MeteredBody::new(
+                        req.body,
+                        meter.clone(),
+                    )));
         }
         let request = builder
             .build()
             .map_err(|e| AttemptError::invalid_request(format!("cannot build the request: {e}")))?;
 
-        let response = self.await_response(request, meter, body_len).await?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = self.read_body(response).await?;
-        Ok(WireResponse {
-            status,
-            headers,
-            body,
-        })
+        self.await_response(request, meter, body_len).await
+    }
+
+    /// Waits for the next response body chunk, with the stall limit.
+    async fn next_chunk(
+        &self,
+        response: &mut reqwest::Response,
+        received: u64,
+    ) -> Result<Option<bytes::Bytes>, AttemptError> {
+        match tokio::time::timeout(self.timeouts.stall, response.chunk()).await {
+            Err(_) => Err(AttemptError::new(
+                Cause::Timeout {
+                    kind: TimeoutKind::ResponseStall,
+                },
+                format!(
+                    "response body stalled for {:?} after {received} bytes",
+                    self.timeouts.stall
+                ),
+            )),
+            Ok(Ok(chunk)) => Ok(chunk),
+            Ok(Err(e)) => {
+                let mut err = classify(&e, 0, 0);
+                if let Cause::Connection { stage, .. } = &mut err.cause {
+                    *stage = BodyStage::InResponse;
+                }
+                Err(err)
+            }
+        }
     }
 
     /// Waits for the response head, watching the body upload for stalls and the time to the
@@ -171,40 +212,63 @@ impl HttpRemote {
         mut response: reqwest::Response,
     ) -> Result<bytes::Bytes, AttemptError> {
         let mut body = BytesMut::new();
-        loop {
-            let chunk = tokio::time::timeout(self.timeouts.stall, response.chunk())
-                .await
-                .map_err(|_| {
-                    AttemptError::new(
-                        Cause::Timeout {
-                            kind: TimeoutKind::ResponseStall,
-                        },
-                        format!(
-                            "response body stalled for {:?} after {} bytes",
-                            self.timeouts.stall,
-                            body.len()
-                        ),
-                    )
-                })?;
-            match chunk {
-                Ok(Some(bytes)) => {
-                    if body.len() + bytes.len() > MAX_RESPONSE_BYTES {
-                        return Err(AttemptError::malformed(format!(
-                            "response body larger than {MAX_RESPONSE_BYTES} bytes"
-                        )));
-                    }
-                    body.extend_from_slice(&bytes);
-                }
-                Ok(None) => return Ok(body.freeze()),
-                Err(e) => {
-                    let mut err = classify(&e, 0, 0);
-                    if let Cause::Connection { stage, .. } = &mut err.cause {
-                        *stage = BodyStage::InResponse;
-                    }
-                    return Err(err);
-                }
+        while let Some(bytes) = self.next_chunk(&mut response, body.len() as u64).await? {
+            if body.len() + bytes.len() > MAX_RESPONSE_BYTES {
+                return Err(AttemptError::malformed(format!(
+                    "response body larger than {MAX_RESPONSE_BYTES} bytes"
+                )));
+            }
+            body.extend_from_slice(&bytes);
+        }
+        Ok(body.freeze())
+    }
+}
+
+/// MD5s of consecutive `part_size` slices of a stream.
+struct PartDigester {
+    part_size: u64,
+    in_part: u64,
+    total: u64,
+    current: md5::Md5,
+    done: Vec<[u8; 16]>,
+}
+
+impl PartDigester {
+    fn new(part_size: u64) -> Self {
+        PartDigester {
+            part_size: part_size.max(1),
+            in_part: 0,
+            total: 0,
+            current: md5::Md5::default(),
+            done: Vec::new(),
+        }
+    }
+
+    fn update(&mut self, mut data: &[u8]) {
+        use md5::Digest;
+        while !data.is_empty() {
+            let room = usize::try_from(self.part_size - self.in_part).unwrap_or(usize::MAX);
+            let take = room.min(data.len());
+            let (head, rest) = data.split_at(take);
+            self.current.update(head);
+            self.in_part += take as u64;
+            self.total += take as u64;
+            data = rest;
+            if self.in_part == self.part_size {
+                let full = std::mem::take(&mut self.current);
+                self.done.push(full.finalize().into());
+                self.in_part = 0;
             }
         }
+    }
+
+    /// The digests; an empty stream is one empty part.
+    fn finish(mut self) -> Vec<[u8; 16]> {
+        use md5::Digest;
+        if self.in_part > 0 || self.done.is_empty() {
+            self.done.push(self.current.finalize().into());
+        }
+        self.done
     }
 }
 
@@ -341,6 +405,32 @@ impl Remote for HttpRemote {
             .send(self.codec.abort(upload), &BodyMeter::silent())
             .await?;
         self.codec.parse_abort(&resp)
+    }
+
+    async fn read_part_md5s(
+        &self,
+        bucket: &str,
+        key: &str,
+        part_size: u64,
+    ) -> Result<Vec<[u8; 16]>, AttemptError> {
+        let mut response = self
+            .start(self.codec.get_object(bucket, key), &BodyMeter::silent())
+            .await?;
+        if response.status().as_u16() != 200 {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = self.read_body(response).await?;
+            return Err(self.codec.error_of(&WireResponse {
+                status,
+                headers,
+                body,
+            }));
+        }
+        let mut digests = PartDigester::new(part_size);
+        while let Some(chunk) = self.next_chunk(&mut response, digests.total).await? {
+            digests.update(&chunk);
+        }
+        Ok(digests.finish())
     }
 
     async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, AttemptError> {

@@ -50,6 +50,12 @@ impl Codec for NullCodec {
     fn parse_abort(&self, _: &WireResponse) -> Result<(), AttemptError> {
         unused()
     }
+    fn get_object(&self, _: &str, _: &str) -> WireRequest {
+        WireRequest::new(Method::GET, "/".into(), String::new())
+    }
+    fn error_of(&self, _: &WireResponse) -> AttemptError {
+        AttemptError::malformed("not used in transport tests")
+    }
     fn head(&self, _: &str, _: &str) -> WireRequest {
         WireRequest::new(Method::HEAD, "/".into(), String::new())
     }
@@ -326,4 +332,23 @@ async fn truncated_answer_is_a_connection_failure_in_the_response() {
         "{err}"
     );
     assert!(err.cause.may_have_landed());
+}
+
+#[test]
+fn part_digester_cuts_at_part_boundaries_whatever_the_chunking() {
+    use md5::{Digest, Md5};
+    let data: Vec<u8> = (0..2_500u32).map(|i| (i % 251) as u8).collect();
+    let want: Vec<[u8; 16]> = data.chunks(1000).map(|c| Md5::digest(c).into()).collect();
+    for chunk in [1, 7, 999, 1000, 1001, 4096] {
+        let mut d = PartDigester::new(1000);
+        for piece in data.chunks(chunk) {
+            d.update(piece);
+        }
+        assert_eq!(d.finish(), want, "chunks of {chunk}");
+    }
+    let empty: [u8; 16] = Md5::digest(b"").into();
+    assert_eq!(PartDigester::new(1000).finish(), vec![empty]);
+    let mut exact = PartDigester::new(1000);
+    exact.update(&data[..2000]);
+    assert_eq!(exact.finish().len(), 2);
 }
