@@ -57,6 +57,31 @@ async fn put_get_head_delete(backend: Backend) {
         assert_eq!(h.header(name), g.header(name), "HEAD vs GET header {name}");
     }
 
+    // response-* query parameters override the stored headers in the answer.
+    let r = s3
+        .req("GET", &obj_path("objs", "dir/file.bin"))
+        .query(&format!(
+            "response-content-type={}&response-content-disposition={}&response-cache-control=no-cache&response-content-language=de&response-expires={}",
+            q("text/plain; charset=utf-8"),
+            q("attachment; filename=\"x.txt\""),
+            q("Thu, 01 Dec 1994 16:00:00 GMT")
+        ))
+        .send()
+        .await;
+    assert_eq!(r.ok(200).body.as_ref(), d.as_slice());
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"x.txt\"")
+    );
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    assert_eq!(r.header("content-language"), Some("de"));
+    assert_eq!(r.header("expires"), Some("Thu, 01 Dec 1994 16:00:00 GMT"));
+    assert_eq!(r.header("x-amz-meta-color"), Some("blue"));
+    // ... only in that answer.
+    let g = s3.head("objs", "dir/file.bin").await;
+    assert_eq!(g.header("content-type"), Some("application/x-test"));
+
     // Without a Content-Type, S3 serves binary/octet-stream.
     s3.put("objs", "plain", b"x").await;
     assert_eq!(
@@ -463,6 +488,13 @@ async fn list_objects_v2(backend: Backend) {
         .all("Contents/StorageClass")
         .iter()
         .all(|t| *t == "STANDARD"));
+    assert_eq!(
+        x.count("Contents/Owner"),
+        0,
+        "V2 lists owners only with fetch-owner"
+    );
+    let x = list("fetch-owner=true".into()).await;
+    assert_eq!(x.count("Contents/Owner/ID"), LIST_KEYS.len());
 
     let x = list(format!("delimiter={}", q("/"))).await;
     assert_eq!(x.all("Contents/Key"), vec!["c", "d e", "f+g", "z"]);

@@ -152,7 +152,7 @@ fn object_headers(mut b: Builder, codec: &S3Codec, o: &ObjectBody) -> Builder {
     b.header("content-length", len.to_string())
 }
 
-fn object_list(codec: &S3Codec, op: &Operation, l: ObjectList) -> String {
+fn object_list(codec: &S3Codec, head: &RequestHead, op: &Operation, l: ObjectList) -> String {
     let enc = |s: &str| {
         if l.input.url_encode {
             url_encode(s)
@@ -161,6 +161,10 @@ fn object_list(codec: &S3Codec, op: &Operation, l: ObjectList) -> String {
         }
     };
     let v2 = matches!(op, Operation::ListObjects { v2: true, .. });
+    // V2 lists owners only when asked to (`fetch-owner=true`); V1 always does.
+    let with_owner = !v2
+        || crate::auth::encoding::query_param(&head.raw_query, "fetch-owner")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let contents = l
         .objects
         .iter()
@@ -170,7 +174,7 @@ fn object_list(codec: &S3Codec, op: &Operation, l: ObjectList) -> String {
             etag: quoted(&o.etag),
             size: o.size,
             storage_class: Some(o.storage_class.clone().unwrap_or_else(|| "STANDARD".into())),
-            owner: if v2 { None } else { Some(owner()) },
+            owner: with_owner.then(owner),
             ..Default::default()
         })
         .collect::<Vec<_>>();
@@ -247,6 +251,29 @@ fn version_list(l: ObjectList) -> String {
     doc("ListVersionsResult", &r)
 }
 
+/// GetObject's `response-content-type` (and friends) query parameters replace the stored
+/// header values in the answer, as S3 does (presigned downloads use them).
+fn response_overrides(attrs: &mut ObjectAttrs, raw_query: &str) {
+    if !raw_query.contains("response-") {
+        return;
+    }
+    for (name, field) in [
+        ("response-content-type", &mut attrs.content_type),
+        (
+            "response-content-disposition",
+            &mut attrs.content_disposition,
+        ),
+        ("response-content-encoding", &mut attrs.content_encoding),
+        ("response-content-language", &mut attrs.content_language),
+        ("response-cache-control", &mut attrs.cache_control),
+        ("response-expires", &mut attrs.expires),
+    ] {
+        if let Some(v) = crate::auth::encoding::query_param(raw_query, name) {
+            *field = Some(v);
+        }
+    }
+}
+
 /// Renders a success.
 pub(super) fn render(codec: &S3Codec, head: &RequestHead, op: &Operation, out: Output) -> Response {
     let ok = |status| Builder::new(codec, head, status);
@@ -292,7 +319,7 @@ pub(super) fn render(codec: &S3Codec, head: &RequestHead, op: &Operation, out: O
             "VersioningConfiguration",
             &wire::VersioningConfiguration::default(),
         )),
-        Output::Objects(l) => ok(StatusCode::OK).xml(object_list(codec, op, l)),
+        Output::Objects(l) => ok(StatusCode::OK).xml(object_list(codec, head, op, l)),
         Output::Versions(l) => ok(StatusCode::OK).xml(version_list(l)),
         Output::Put { etag, checksum } | Output::Part { etag, checksum } => checksum_header(
             ok(StatusCode::OK).header("etag", quoted(&etag)),
@@ -322,7 +349,8 @@ pub(super) fn render(codec: &S3Codec, head: &RequestHead, op: &Operation, out: O
                 ..Default::default()
             },
         )),
-        Output::Object(o) => {
+        Output::Object(mut o) => {
+            response_overrides(&mut o.attrs, &head.raw_query);
             let status = if o.range.is_some() {
                 StatusCode::PARTIAL_CONTENT
             } else {
