@@ -2,9 +2,11 @@
 //! checks, all built around the `mock-server` S3/OBS/QingStor mock.
 //!
 //! * [`uploader`] — the reference uploader ([`uploader::Uploader`]).
+//! * [`bench`] — benchmarks: part size x concurrency matrices ([`bench::matrix`]).
 //! * [`cli`] — the `mpu` command line.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod scenario;
 pub mod uploader;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
 pub mod progress;
 pub mod run;
 pub mod size;
@@ -35,6 +36,8 @@ pub enum Command {
     Upload(upload::Args),
     /// Run scenarios (workload + faults + expectations) against the in-process mock.
     Run(run::Args),
+    /// Benchmark part size x concurrency: table, CSV, JSON and an SVG heatmap.
+    Bench(bench::Args),
 }
 
 /// Runs a parsed command line.
@@ -42,6 +45,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Upload(args) => upload::run(args).await,
         Command::Run(args) => run::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
     }
 }
 
