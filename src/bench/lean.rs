@@ -247,13 +247,19 @@ mod tests {
             .await
             .unwrap();
         let client = LeanClient::new(server.endpoint()).unwrap();
-        client.create_bucket("b").await.unwrap();
+        client.create_bucket("lean-bucket").await.unwrap();
         let etag = client
-            .upload_object("b", "k", 10_000, 4096, 2)
+            .upload_object("lean-bucket", "k", 10_000, 4096, 2)
             .await
             .unwrap();
         assert!(etag.ends_with("-3\""), "{etag}");
-        assert_eq!(client.get("b", "k", None).await.unwrap(), 10_000);
-        assert_eq!(client.get("b", "k", Some((4000, 4199))).await.unwrap(), 200);
+        assert_eq!(client.get("lean-bucket", "k", None).await.unwrap(), 10_000);
+        assert_eq!(
+            client
+                .get("lean-bucket", "k", Some((4000, 4199)))
+                .await
+                .unwrap(),
+            200
+        );
     }
 }
