@@ -1,7 +1,10 @@
 //! CompleteMultipartUpload latency for 100, 1,000 and 10,000 parts (disk store; parts of 1 KiB
 //! with the minimum part size lowered: completing only touches metadata, never part data, so
-//! the part size does not change its cost). Only the complete request is timed.
+//! the part size does not change its cost). Only the complete request is timed. Every upload
+//! goes to a new key: completing over an existing object would also time the deletion of the
+//! replaced object's part blobs (one unlink per part on the disk store).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -18,6 +21,7 @@ fn complete(c: &mut Criterion) {
     server.create_bucket("bench").expect("bucket");
     let client = LeanClient::new(server.endpoint()).expect("client");
     let body = Bytes::from(vec![7u8; 1024]);
+    let next_key = AtomicU64::new(0);
     let mut group = c.benchmark_group("complete");
     group
         .sample_size(10)
@@ -29,10 +33,13 @@ fn complete(c: &mut Criterion) {
             b.to_async(&rt).iter_custom(|iters| {
                 let client = client.clone();
                 let body = body.clone();
+                let next_key = &next_key;
                 async move {
                     let mut total = Duration::ZERO;
                     for i in 0..iters {
-                        let key = format!("complete/{parts}/{i}");
+                        let _ = i;
+                        let n = next_key.fetch_add(1, Ordering::Relaxed);
+                        let key = format!("complete/{parts}/{n}");
                         let id = client.create("bench", &key).await.expect("create");
                         let mut etags: Vec<(u32, String)> = stream::iter(1..=parts)
                             .map(|n| {

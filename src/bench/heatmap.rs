@@ -137,6 +137,7 @@ mod tests {
             bytes: 1,
             secs: 1.0,
             mb_per_s,
+            cpu_secs: Some(0.5),
             requests: 1,
             requests_per_s: 1.0,
             part_p50_ms: None,

@@ -143,6 +143,9 @@ pub struct Cell {
     pub secs: f64,
     /// Object megabytes (10^6 bytes) per second.
     pub mb_per_s: f64,
+    /// CPU seconds (user + system) the measured process(es) used during the cell: on a shared
+    /// machine `bytes / cpu_secs` is steadier than wall-clock throughput.
+    pub cpu_secs: Option<f64>,
     /// Requests made.
     pub requests: u64,
     /// Requests per second.
@@ -327,6 +330,7 @@ pub async fn run_matrix_with(
             if let Some(p) = process {
                 p.reset_peak();
             }
+            let cpu_before = process.and_then(Process::cpu_secs);
             let started = Instant::now();
             let outcome = match config.client {
                 ClientKind::Lean => lean
@@ -366,6 +370,10 @@ pub async fn run_matrix_with(
             };
             let secs = started.elapsed().as_secs_f64();
             let peak_rss_bytes = process.and_then(Process::peak_bytes);
+            let cpu_secs = match (cpu_before, process.and_then(Process::cpu_secs)) {
+                (Some(a), Some(b)) => Some((b - a).max(0.0)),
+                _ => None,
+            };
             let cell = match outcome {
                 Ok((requests, upload_id, client_peak)) => {
                     let lat = part_latencies(server.as_ref(), upload_id.as_deref());
@@ -375,6 +383,7 @@ pub async fn run_matrix_with(
                         bytes: config.size,
                         secs,
                         mb_per_s: config.size as f64 / secs / 1e6,
+                        cpu_secs,
                         requests,
                         requests_per_s: requests as f64 / secs,
                         part_p50_ms: quantile(&lat, 0.5),
@@ -390,6 +399,7 @@ pub async fn run_matrix_with(
                     bytes: 0,
                     secs,
                     mb_per_s: 0.0,
+                    cpu_secs,
                     requests: 0,
                     requests_per_s: 0.0,
                     part_p50_ms: None,

@@ -38,8 +38,8 @@ pub fn table(result: &MatrixResult) -> String {
     );
     let _ = writeln!(
         out,
-        "  {:>9} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
-        "part", "conc", "MB/s", "req/s", "p50 ms", "p99 ms", "RSS MiB", "client MiB"
+        "  {:>9} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}",
+        "part", "conc", "MB/s", "MB/cpu-s", "req/s", "p50 ms", "p99 ms", "RSS MiB", "client MiB"
     );
     for c in &result.cells {
         let mark = if Some((c.part_size, c.concurrency)) == best {
@@ -58,10 +58,14 @@ pub fn table(result: &MatrixResult) -> String {
         }
         let _ = writeln!(
             out,
-            "{mark} {:>9} {:>5} {:>9.1} {:>9.1} {:>9} {:>9} {:>9} {:>10}",
+            "{mark} {:>9} {:>5} {:>9.1} {:>9} {:>9.1} {:>9} {:>9} {:>9} {:>10}",
             size_label(c.part_size),
             c.concurrency,
             c.mb_per_s,
+            opt(c
+                .cpu_secs
+                .filter(|s| *s > 0.0)
+                .map(|s| c.bytes as f64 / s / 1e6)),
             c.requests_per_s,
             opt(c.part_p50_ms),
             opt(c.part_p99_ms),
@@ -82,7 +86,8 @@ pub fn table(result: &MatrixResult) -> String {
 }
 
 /// The CSV header line.
-pub const CSV_HEADER: &str = "target,client,part_size,concurrency,bytes,secs,mb_per_s,requests,\
+pub const CSV_HEADER: &str =
+    "target,client,part_size,concurrency,bytes,secs,mb_per_s,cpu_secs,requests,\
 requests_per_s,part_p50_ms,part_p99_ms,peak_rss_bytes,client_peak_memory_bytes,best,error";
 
 fn csv_field(s: &str) -> String {
@@ -97,7 +102,7 @@ fn csv_row(result: &MatrixResult, c: &Cell, best: bool) -> String {
     let o = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_default();
     let u = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
     format!(
-        "{},{},{},{},{},{:.6},{:.3},{},{:.3},{},{},{},{},{},{}",
+        "{},{},{},{},{},{:.6},{:.3},{},{},{:.3},{},{},{},{},{},{}",
         csv_field(&result.target),
         csv_field(&result.client),
         c.part_size,
@@ -105,6 +110,7 @@ fn csv_row(result: &MatrixResult, c: &Cell, best: bool) -> String {
         c.bytes,
         c.secs,
         c.mb_per_s,
+        o(c.cpu_secs),
         c.requests,
         c.requests_per_s,
         o(c.part_p50_ms),
@@ -211,6 +217,7 @@ mod tests {
             bytes: 100,
             secs: 1.0,
             mb_per_s,
+            cpu_secs: Some(0.5),
             requests: 4,
             requests_per_s: 4.0,
             part_p50_ms: Some(1.0),

@@ -34,10 +34,29 @@ impl Process {
         self.status_field("VmRSS:")
     }
 
+    /// CPU time (user + system) the process has used so far, in seconds, if readable.
+    pub fn cpu_secs(self) -> Option<f64> {
+        let text = std::fs::read_to_string(format!("{}/stat", self.dir())).ok()?;
+        parse_stat_cpu_ticks(&text).map(|t| t as f64 / CLOCK_TICKS_PER_SEC)
+    }
+
     fn status_field(self, name: &str) -> Option<u64> {
         let text = std::fs::read_to_string(format!("{}/status", self.dir())).ok()?;
         parse_status_kib(&text, name)
     }
+}
+
+/// `USER_HZ`, the unit of `/proc/PID/stat` CPU times (100 on every Linux port in use).
+const CLOCK_TICKS_PER_SEC: f64 = 100.0;
+
+/// utime + stime (fields 14 and 15) of a `/proc/PID/stat` line, in clock ticks. The command
+/// name (field 2) may hold spaces and parentheses, so fields are counted after its last `)`.
+pub fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    utime.checked_add(stime)
 }
 
 /// Reads a `Name:   1234 kB` line of a `/proc/PID/status` text, in bytes.
@@ -62,6 +81,14 @@ mod tests {
         assert_eq!(parse_status_kib(text, "VmRSS:"), Some(1024 * 1024));
         assert_eq!(parse_status_kib(text, "VmSwap:"), None);
         assert_eq!(parse_status_kib("VmHWM: x kB", "VmHWM:"), None);
+    }
+
+    #[test]
+    fn stat_cpu_ticks_parse_after_the_command_name() {
+        let stat = "42 (a b) c) S 1 2 3 4 5 6 7 8 9 10 250 31 0 0 20 0 1";
+        assert_eq!(parse_stat_cpu_ticks(stat), Some(281));
+        assert_eq!(parse_stat_cpu_ticks("42 (x) S 1 2"), None);
+        assert!(Process::Own.cpu_secs().is_some());
     }
 
     #[test]
