@@ -7,7 +7,7 @@ use super::matrix::{Cell, MatrixResult};
 /// A byte count as `5MiB`, `1GiB`, `1536KiB` or `100B`: the largest binary unit that divides it.
 pub fn size_label(bytes: u64) -> String {
     for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+        if bytes >= 1 << shift && bytes & ((1u64 << shift) - 1) == 0 {
             return format!("{}{unit}", bytes >> shift);
         }
     }
