@@ -3,7 +3,7 @@
 
 use crate::admin;
 use crate::auth::{self, CredentialProvider, SignableRequest};
-use crate::dialect::{self, s3::S3Codec, Codec, CodecContext, Dialect};
+use crate::dialect::{self, Codec, CodecContext, Dialect};
 use crate::error::{ErrorCode, ServiceError};
 use crate::faults::{Action, FaultEngine, Fired, RequestIdentity};
 use crate::http::body::HttpPayload;
@@ -162,15 +162,7 @@ impl App {
         };
         auth::verify(&req, creds.as_ref(), SystemTime::now())
             .map(Some)
-            .map_err(|e| {
-                let code = match e.s3_code() {
-                    "SignatureDoesNotMatch" => ErrorCode::SignatureDoesNotMatch,
-                    "InvalidAccessKeyId" => ErrorCode::InvalidAccessKeyId,
-                    "RequestTimeTooSkewed" => ErrorCode::RequestTimeTooSkewed,
-                    _ => ErrorCode::AccessDenied,
-                };
-                ServiceError::with_message(code, e.to_string())
-            })
+            .map_err(|e| ServiceError::with_message(auth_error_code(&e), e.to_string()))
     }
 
     /// Renders a service error, draining an unread body first so the connection survives.
@@ -490,7 +482,10 @@ pub async fn dispatch_on(
                 source,
                 replace_attrs,
                 conditions,
-            } => svc.copy_object(bucket, key, source, replace_attrs.clone(), conditions)?,
+            } => {
+                svc.copy_object(bucket, key, source, replace_attrs.clone(), conditions)
+                    .await?
+            }
             Operation::GetObject {
                 bucket,
                 key,
@@ -782,19 +777,22 @@ fn strip_declaration(bytes: Bytes) -> Bytes {
     bytes
 }
 
+/// The dialect-free code of an authentication failure; each codec spells it its own way
+/// (S3/OBS `SignatureDoesNotMatch` 403, QingStor `signature_not_matched` 401, ...).
+fn auth_error_code(e: &auth::AuthError) -> ErrorCode {
+    use auth::AuthError as A;
+    match e {
+        A::SignatureDoesNotMatch { .. } => ErrorCode::SignatureDoesNotMatch,
+        A::UnknownAccessKey { .. } => ErrorCode::InvalidAccessKeyId,
+        A::RequestTimeTooSkewed { .. } => ErrorCode::RequestTimeTooSkewed,
+        A::Expired { .. } => ErrorCode::ExpiredRequest,
+        A::Missing | A::Malformed(_) | A::MalformedQuery(_) | A::InvalidDate(_) => {
+            ErrorCode::AccessDenied
+        }
+    }
+}
+
 /// The codec for a dialect, as picked for `head`.
 fn codec_for_dialect(d: Dialect, head: &RequestHead) -> Box<dyn Codec> {
-    match d {
-        Dialect::Obs => {
-            let native = head
-                .header("authorization")
-                .is_some_and(|a| a.starts_with("OBS "))
-                || head
-                    .headers
-                    .keys()
-                    .any(|k| k.as_str().starts_with("x-obs-"));
-            Box::new(S3Codec::obs(native))
-        }
-        Dialect::S3 | Dialect::QingStor => Box::new(S3Codec::S3),
-    }
+    dialect::codec_for(d, head)
 }

@@ -338,7 +338,9 @@ pub enum Operation {
         key: String,
         upload_id: String,
         max_parts: usize,
-        part_number_marker: u32,
+        /// List parts numbered above this; `None` lists from the lowest (QingStor numbers
+        /// parts from 0, so "after 0" would hide part 0).
+        part_number_marker: Option<u32>,
     },
     ListMultipartUploads {
         bucket: String,

@@ -368,7 +368,9 @@ pub async fn run(s: &Scenario, client: &Client, work: &Path) -> Result<RunResult
             &format!("{} does not speak {}", client.name(), s.dialect),
         ));
     }
-    let mut b = MockServer::builder().bucket(BUCKET);
+    // The scenario names its dialect; pin it, since some clients' wire form (OBS in its
+    // S3-compatible mode) is indistinguishable from another dialect's.
+    let mut b = MockServer::builder().bucket(BUCKET).dialect(s.dialect);
     if s.server.store.as_deref() == Some("memory") {
         b = b.memory();
     }

@@ -206,33 +206,8 @@ impl PayloadSigning {
     }
 }
 
-/// Access key and secret key. `Debug` does not print the secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Credentials {
-    /// Access key id.
-    pub access_key: String,
-    /// Secret access key.
-    pub secret_key: String,
-}
-
-impl Credentials {
-    /// Builds credentials from a key pair.
-    pub fn new(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
-        Credentials {
-            access_key: access_key.into(),
-            secret_key: secret_key.into(),
-        }
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("access_key", &self.access_key)
-            .field("secret_key", &"<redacted>")
-            .finish()
-    }
-}
+/// Access key and secret key (the signing code's own type; `Debug` does not print the secret).
+pub use mock_server::auth::Credentials;
 
 /// Time limits of one request attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -215,3 +215,46 @@ def base_args(description):
 def die_usage(msg):
     print(msg, file=sys.stderr)
     sys.exit(2)
+
+
+def admin_get(endpoint, path, ca_bundle=None):
+    """GET a JSON document from the mock's /_mock/ admin API; None if the server has none."""
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    ctx = ssl.create_default_context(cafile=ca_bundle) if endpoint.startswith("https") else None
+    try:
+        with urllib.request.urlopen(endpoint.rstrip("/") + path, timeout=10, context=ctx) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        if e.code in (400, 403, 404, 405):
+            return None
+        raise
+    except ValueError:
+        return None
+
+
+def state_problems(state):
+    """What /_mock/state says is still held: objects, open uploads, blobs (incl. orphans)."""
+    problems = []
+    for b in state.get("buckets", []):
+        if b.get("objects"):
+            problems.append(f"bucket {b.get('name')}: objects {[o.get('key') for o in b['objects']]}")
+        if b.get("uploads"):
+            problems.append(f"bucket {b.get('name')}: open uploads "
+                            f"{[(u.get('key'), u.get('upload_id')) for u in b['uploads']]}")
+    for field in ("blob_count", "blob_bytes", "orphan_blobs"):
+        if state.get(field, 0) != 0:
+            problems.append(f"{field}={state.get(field)}")
+    return problems
+
+
+def expect_no_orphans(state, what):
+    """Every blob the store holds must be referenced by an object or an open upload."""
+    orphans = state.get("orphan_blobs")
+    count, referenced = state.get("blob_count"), state.get("referenced_blobs")
+    expect(orphans == 0 and count == referenced,
+           f"{what}: /_mock/state blob_count={count} referenced_blobs={referenced} "
+           f"orphan_blobs={orphans}")

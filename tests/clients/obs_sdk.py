@@ -29,8 +29,8 @@ from obs import (
 )
 
 from checklib import (
-    Suite, base_args, expect, expect_bytes, expect_eq, expect_file_equal, fail, md5_hex,
-    multipart_etag, random_bytes, write_random_file,
+    Suite, admin_get, base_args, expect, expect_bytes, expect_eq, fail, md5_hex,
+    multipart_etag, state_problems, write_random_file,
 )
 
 MiB = 1024 * 1024
@@ -120,6 +120,17 @@ def put_src():
     r = ok(obs.putContent(BUCKET, SRC_KEY, content=src), "putContent(src.txt)")
     expect_eq(r.body.etag, f'"{md5_hex(src)}"', "putContent body.etag")
     STATE["src"] = src
+
+
+@suite.check("negotiated_signature", needs=["put_copy_source"])
+def negotiated():
+    if IS_IP or PATH_STYLE:
+        return "not applicable (path-style: the SDK signs AWS SigV2 without a probe)"
+    cached = obs.cache.get(BUCKET) or {}
+    expect_eq(cached.get("signature"), "obs",
+              "signature the SDK negotiated via HEAD /?apiversion for the bucket "
+              "(the probe answer needs x-obs-api: 3.0 for native OBS signing)")
+    return "HEAD /?apiversion probe -> native OBS signing with x-obs- headers"
 
 
 @suite.check("initiate_with_content_type", needs=["create_bucket"])
@@ -309,6 +320,16 @@ def delete():
     r = ok(obs.listObjects(BUCKET), "listObjects after deletes")
     expect_eq(list(r.body.contents or []), [], "objects left")
     ok(obs.deleteBucket(BUCKET), "deleteBucket")
+
+
+@suite.check("server_state_clean", needs=["delete_object_and_bucket"])
+def state_clean():
+    state = admin_get(ARGS.endpoint, "/_mock/state")
+    if state is None:
+        return "not applicable (no /_mock/state)"
+    problems = state_problems(state)
+    expect(not problems, f"/_mock/state after deleting everything: {'; '.join(problems)}")
+    return "no objects, uploads or blobs left"
 
 
 try:

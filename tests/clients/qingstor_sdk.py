@@ -13,7 +13,6 @@ upload_multipart with part_number=str(i) from 0 (each 201), list_multipart, comp
 get_object compared byte for byte, abort (204).
 """
 
-import json
 import os
 import shutil
 import sys
@@ -21,7 +20,7 @@ import tempfile
 from urllib.parse import urlparse
 
 from checklib import (
-    Suite, base_args, expect, expect_bytes, expect_eq, fail, md5_hex, random_bytes,
+    Suite, admin_get, base_args, expect, expect_bytes, expect_eq, fail, md5_hex, state_problems,
     write_random_file,
 )
 
@@ -84,6 +83,16 @@ def expect_status(r, status, what):
     return r
 
 
+def upload_id_of(r, what):
+    """initiate_multipart_upload must answer 200 with a JSON body holding upload_id."""
+    expect_status(r, 200, what)
+    if "upload_id" not in r:
+        fail(f"{what}: no upload_id in the parsed answer (Content-Type "
+             f"{r.headers.get('Content-Type')!r}; the SDK parses only exactly application/json): "
+             f"{describe(r)}")
+    return r["upload_id"]
+
+
 def expect_error(r, status, code, what):
     got_code = r.get("code") if hasattr(r, "get") else None
     if (r.status_code, got_code) != (status, code):
@@ -99,9 +108,16 @@ def create_bucket():
         proxies = requests.utils.get_environ_proxies(target)
         expect_eq(proxies.get(URL.scheme), ARGS.endpoint, f"proxy requests would use for {target}")
         note = f"requests to {ARGS.zone}.{URL.hostname} go through the proxy {ARGS.endpoint}"
-    expect_status(bucket.put(), 201, "bucket.put()")
+    r = bucket.put()
+    STATE["put_bucket_status"] = r.status_code
+    expect(200 <= r.status_code < 300, f"bucket.put(): expected 2xx, got {describe(r)}")
     expect_status(bucket.head(), 200, "bucket.head()")
     return note
+
+
+@suite.check("create_bucket_status_201", needs=["create_bucket"])
+def create_bucket_status():
+    expect_eq(STATE["put_bucket_status"], 201, "bucket.put() status (QingStor answers 201)")
 
 
 @suite.check("put_copy_source", needs=["create_bucket"])
@@ -210,7 +226,7 @@ def completed_gone():
 def complete_etag_header():
     key = "etag/custom.bin"
     r = bucket.initiate_multipart_upload(object_key=key, content_type="application/octet-stream")
-    uid = expect_status(r, 200, "initiate")["upload_id"]
+    uid = upload_id_of(r, "initiate_multipart_upload")
     data = b"0123456789" * 100
     p = expect_status(bucket.upload_multipart(key, upload_id=uid, part_number="0", body=data),
                       201, "upload_multipart part 0")
@@ -228,7 +244,7 @@ def complete_etag_header():
 def abort():
     key = "aborted.bin"
     r = bucket.initiate_multipart_upload(object_key=key, content_type="application/octet-stream")
-    uid = expect_status(r, 200, "initiate")["upload_id"]
+    uid = upload_id_of(r, "initiate_multipart_upload")
     expect_status(bucket.upload_multipart(key, upload_id=uid, part_number="0", body=b"x" * 1000),
                   201, "upload_multipart part 0")
     expect_status(bucket.abort_multipart_upload(key, upload_id=uid), 204, "abort_multipart_upload")
@@ -246,7 +262,7 @@ def errors():
                  "get_object of a missing key")
     key = "small/parts.bin"
     r = bucket.initiate_multipart_upload(object_key=key, content_type="application/octet-stream")
-    uid = expect_status(r, 200, "initiate")["upload_id"]
+    uid = upload_id_of(r, "initiate_multipart_upload")
     try:
         e = {}
         for i in range(2):
@@ -286,6 +302,16 @@ def delete():
     r = expect_status(bucket.list_objects(), 200, "list_objects")
     expect_eq(r.get("keys", []), [], "objects left")
     expect_status(bucket.delete(), 204, "bucket.delete()")
+
+
+@suite.check("server_state_clean", needs=["delete_objects_and_bucket"])
+def state_clean():
+    state = admin_get(ARGS.endpoint, "/_mock/state")
+    if state is None:
+        return "not applicable (no /_mock/state)"
+    problems = state_problems(state)
+    expect(not problems, f"/_mock/state after deleting everything: {'; '.join(problems)}")
+    return "no objects, uploads or blobs left"
 
 
 try:

@@ -39,7 +39,8 @@ list_checks() {
   echo s3-http s3-https s3-auth-http s3-auth-https \
     awscli-http awscli-https \
     obs-ip obs-hostname obs-auth-ip obs-auth-hostname \
-    qingstor-zone-empty qingstor-zone-proxy qingstor-auth
+    qingstor-zone-empty qingstor-zone-proxy qingstor-auth \
+    mixed-autodetect mixed-autodetect-auth
 }
 
 log() { printf '%s\n' "$*"; }
@@ -256,6 +257,41 @@ check_qingstor-zone-proxy() {
 check_qingstor-auth() {
   start_server --dialect qingstor --access-key $QS_AK --secret-key $QS_SK || return 1
   run_client qingstor_sdk.py --endpoint "$ENDPOINT" --zone "" --access-key $QS_AK --secret-key $QS_SK --auth
+}
+
+check_mixed-autodetect() {
+  # one server without --dialect: it must tell the three SDKs apart per request (and apply
+  # each dialect's default minimum part size); the clients run one after the other
+  start_server || return 1
+  local rc=0
+  run_client obs_sdk.py --endpoint "$ENDPOINT" --suite-name "obs_sdk[ip,autodetect]" || rc=1
+  run_client obs_sdk.py --endpoint "$(obs_host_endpoint)" \
+    --suite-name "obs_sdk[hostname,autodetect]" || rc=1
+  run_client qingstor_sdk.py --endpoint "$ENDPOINT" --zone "" \
+    --suite-name "qingstor_sdk[autodetect]" || rc=1
+  run_client s3_boto3.py --endpoint "$ENDPOINT" --skip-large --suite-name "s3_boto3[autodetect]" || rc=1
+  return $rc
+}
+
+check_mixed-autodetect-auth() {
+  # the same without --dialect, with keys of both vendors: signatures of every scheme are
+  # verified on one port, wrong secrets refused in each dialect's own form; QingStor also
+  # with its zone through the proxy (absolute-form targets)
+  start_server --access-key $S3_AK --secret-key $S3_SK --access-key $QS_AK --secret-key $QS_SK \
+    || return 1
+  local rc=0 s3=(--access-key $S3_AK --secret-key $S3_SK --auth)
+  local qs=(--access-key $QS_AK --secret-key $QS_SK --auth)
+  run_client obs_sdk.py --endpoint "$ENDPOINT" "${s3[@]}" \
+    --suite-name "obs_sdk[ip,autodetect+auth]" || rc=1
+  run_client obs_sdk.py --endpoint "$(obs_host_endpoint)" "${s3[@]}" \
+    --suite-name "obs_sdk[hostname,autodetect+auth]" || rc=1
+  run_client qingstor_sdk.py --endpoint "$ENDPOINT" --zone "" "${qs[@]}" \
+    --suite-name "qingstor_sdk[autodetect+auth]" || rc=1
+  run_client qingstor_sdk.py --endpoint "$ENDPOINT" --zone pek3b --via-proxy "${qs[@]}" \
+    --suite-name "qingstor_sdk[pek3b+proxy,autodetect+auth]" || rc=1
+  run_client s3_boto3.py $(s3_args) "${s3[@]}" --skip-large \
+    --suite-name "s3_boto3[autodetect+auth]" || rc=1
+  return $rc
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -22,15 +22,14 @@ import time
 import zlib
 
 import boto3
-import botocore
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from checklib import (
-    Suite, base_args, crc32_b64, describe_bytes, expect, expect_bytes, expect_eq,
-    expect_file_equal, fail, md5_b64, md5_hex, multipart_etag, multipart_etag_of_file,
-    random_bytes, write_random_file,
+    Suite, admin_get, base_args, crc32_b64, expect, expect_bytes, expect_eq, expect_file_equal,
+    expect_no_orphans, fail, md5_b64, md5_hex, multipart_etag, multipart_etag_of_file,
+    random_bytes, state_problems, write_random_file,
 )
 
 MiB = 1024 * 1024
@@ -932,6 +931,48 @@ def auth_wrong_secret():
                         "ListObjectsV2 with an unknown access key")
     ups = s3.list_multipart_uploads(Bucket=BUCKET, Prefix="auth/").get("Uploads", [])
     expect_eq(ups, [], "uploads created by refused requests")
+
+
+# --------------------------------------------------------------------------------------------
+# what the server holds (mock-server's /_mock/state; skipped against other servers)
+
+
+@suite.check("server_state_consistent", needs=["mpu_complete_uses_new_etag"])
+def state_consistent():
+    state = admin_get(ARGS.endpoint, "/_mock/state", ARGS.ca_bundle)
+    if state is None:
+        return "not applicable (no /_mock/state)"
+    expect_no_orphans(state, "after the whole run (replaced parts, aborts, failed completes)")
+    objs = {o["key"]: o for b in state.get("buckets", []) if b.get("name") == BUCKET
+            for o in b.get("objects", [])}
+    o = objs.get(MPU_KEY)
+    expect(o is not None, f"/_mock/state does not list {MPU_KEY}")
+    expect_eq((o.get("size"), o.get("parts"), o.get("etag", "").strip('"')),
+              (len(STATE["object"]), 5, STATE["object_etag"].strip('"')),
+              f"/_mock/state entry of {MPU_KEY} (size, parts, etag)")
+    return f"{state.get('blob_count')} blobs, {state.get('blob_bytes')} bytes, no orphans"
+
+
+@suite.check("cleanup_leaves_nothing", needs=["create_bucket"])
+def cleanup():
+    for b in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=b):
+            for u in page.get("Uploads", []):
+                s3.abort_multipart_upload(Bucket=b, Key=u["Key"], UploadId=u["UploadId"])
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=b):
+            keys = [{"Key": c["Key"]} for c in page.get("Contents", [])]
+            if keys:
+                r = s3.delete_objects(Bucket=b, Delete={"Objects": keys, "Quiet": True})
+                expect_eq(r.get("Errors", []), [], f"DeleteObjects errors in {b}")
+        r = s3.delete_bucket(Bucket=b)
+        expect_eq(status_of(r), 204, f"DeleteBucket {b}")
+    expect_eq(s3.list_buckets()["Buckets"], [], "buckets left after cleanup")
+    state = admin_get(ARGS.endpoint, "/_mock/state", ARGS.ca_bundle)
+    if state is None:
+        return "state not checked (no /_mock/state)"
+    problems = state_problems(state)
+    expect(not problems, f"/_mock/state after deleting everything: {'; '.join(problems)}")
+    return "no objects, uploads or blobs left"
 
 
 # --------------------------------------------------------------------------------------------

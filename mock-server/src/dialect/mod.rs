@@ -2,6 +2,8 @@
 //! dialect-free [`Operation`]/[`Output`] vocabulary. Every wire difference lives in a codec.
 
 pub mod addressing;
+pub mod obs;
+pub mod qingstor;
 pub mod s3;
 
 use crate::error::ServiceError;
@@ -144,9 +146,40 @@ pub trait Codec: Send + Sync {
     ) -> Response;
 }
 
-/// Picks the dialect of a request: a pinned one, else the signature scheme, dialect headers,
-/// and query spelling.
+/// Query parameter names only QingStor uses.
+const QINGSTOR_QUERY_NAMES: &[&str] = &[
+    "upload_id",
+    "part_number",
+    "part_number_marker",
+    "key_marker",
+    "upload_id_marker",
+    "limit",
+    "access_key_id",
+];
+
+/// Picks the dialect of a request: a pinned one, else, in this order, the signature scheme
+/// (`QS ` -> QingStor, `OBS ` -> OBS; query forms `access_key_id` / `AccessKeyId` likewise),
+/// `x-qs-` / `x-obs-` headers, QingStor's query spelling (`upload_id`, `part_number`, ...),
+/// the OBS negotiation probe `HEAD /?apiversion`, the SDK's User-Agent (ObsClient in its
+/// S3-compatible SigV2 mode sends `obs-sdk-python/...`), and S3 when nothing else matches.
+///
+/// ```
+/// use mock_server::dialect::{detect, Dialect};
+/// use mock_server::http::RequestHead;
+///
+/// let req = http::Request::builder()
+///     .method("PUT")
+///     .uri("/qs-bucket/k?part_number=0&upload_id=abc")
+///     .header("host", "127.0.0.1:9000")
+///     .body(())
+///     .unwrap();
+/// let (parts, ()) = req.into_parts();
+/// let head = RequestHead::from_parts(&parts, false, "R1".into());
+/// assert_eq!(detect(&head, None), Dialect::QingStor);
+/// assert_eq!(detect(&head, Some(Dialect::S3)), Dialect::S3);
+/// ```
 pub fn detect(head: &RequestHead, pinned: Option<Dialect>) -> Dialect {
+    use crate::auth::encoding::{has_query_param, query_items};
     if let Some(d) = pinned {
         return d;
     }
@@ -157,30 +190,26 @@ pub fn detect(head: &RequestHead, pinned: Option<Dialect>) -> Dialect {
     if auth.starts_with("OBS ") {
         return Dialect::Obs;
     }
-    if head.headers.keys().any(|k| k.as_str().starts_with("x-qs-")) {
+    let q = head.raw_query.as_str();
+    if has_query_param(q, "access_key_id") && has_query_param(q, "signature") {
         return Dialect::QingStor;
     }
-    if head
-        .headers
-        .keys()
-        .any(|k| k.as_str().starts_with("x-obs-"))
-    {
+    if has_query_param(q, "AccessKeyId") && !has_query_param(q, "AWSAccessKeyId") {
         return Dialect::Obs;
     }
-    let q = &head.raw_query;
-    let qs_query = crate::auth::encoding::query_items(q).any(|i| {
-        matches!(
-            i.name,
-            "upload_id" | "part_number" | "access_key_id" | "part_number_marker" | "key_marker"
-        )
-    });
-    if qs_query {
+    let header_prefixed = |p: &str| head.headers.keys().any(|k| k.as_str().starts_with(p));
+    if header_prefixed("x-qs-") {
+        return Dialect::QingStor;
+    }
+    if header_prefixed("x-obs-") {
+        return Dialect::Obs;
+    }
+    if query_items(q).any(|i| QINGSTOR_QUERY_NAMES.contains(&i.name)) {
         return Dialect::QingStor;
     }
     let ua = head.header("user-agent").unwrap_or("");
     if ua.contains("obs-sdk")
-        || (head.method == http::Method::HEAD
-            && crate::auth::encoding::has_query_param(q, "apiversion"))
+        || (head.method == http::Method::HEAD && has_query_param(q, "apiversion"))
     {
         return Dialect::Obs;
     }
@@ -188,4 +217,14 @@ pub fn detect(head: &RequestHead, pinned: Option<Dialect>) -> Dialect {
         return Dialect::QingStor;
     }
     Dialect::S3
+}
+
+/// The codec that speaks `dialect` for `head`: [`s3::S3Codec::S3`], OBS as the S3 codec with
+/// the request's header prefix ([`obs::codec`]), or [`qingstor::QingStorCodec`].
+pub fn codec_for(dialect: Dialect, head: &RequestHead) -> Box<dyn Codec> {
+    match dialect {
+        Dialect::S3 => Box::new(s3::S3Codec::S3),
+        Dialect::Obs => Box::new(obs::codec(head)),
+        Dialect::QingStor => Box::new(qingstor::QingStorCodec),
+    }
 }

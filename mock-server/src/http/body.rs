@@ -38,7 +38,15 @@ pub struct PayloadSpec {
     pub sha256: Option<[u8; 32]>,
     /// Flexible checksum.
     pub checksum: Option<ChecksumExpectation>,
+    /// The request carries `Expect: 100-continue`: a body never asked for is not drained
+    /// after an early answer, since the client waits for `100 Continue` before sending it.
+    pub expect_continue: bool,
 }
+
+/// Most bytes of an unread request body read (and discarded) after an early answer.
+const DRAIN_LIMIT: u64 = 64 << 20;
+/// Longest time spent draining an unread request body after an early answer.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Map a body-level failure to the dialect-free error.
 fn incomplete(msg: impl Into<String>) -> ServiceError {
@@ -46,8 +54,16 @@ fn incomplete(msg: impl Into<String>) -> ServiceError {
 }
 
 /// A hyper body consumed as a [`PayloadSource`].
+///
+/// Dropped before its body ended (the operation was refused before or while reading it), it
+/// reads and discards the rest in the background, so the client, still sending, gets the
+/// error answer instead of a reset connection, and the connection stays usable.
 pub struct HttpPayload {
-    body: Incoming,
+    body: Option<Incoming>,
+    /// A frame was asked of the body (so `100 Continue` went out, if it was expected).
+    polled: bool,
+    /// The body ended (or broke, or a fault ended it on purpose): nothing left to drain.
+    ended: bool,
     spec: PayloadSpec,
     decoder: Option<AwsChunkedDecoder>,
     ready: VecDeque<Bytes>,
@@ -65,24 +81,6 @@ pub struct HttpPayload {
 impl HttpPayload {
     /// Wraps a body according to `spec`; validates the declared digests' syntax first.
     pub fn new(body: Incoming, spec: PayloadSpec) -> Result<Self, ServiceError> {
-        if let Some(m) = &spec.content_md5 {
-            // Syntax only: the value is compared at the end.
-            checksum::content_md5_matches(m, &[0u8; 16])
-                .map_err(|_| ServiceError::new(ErrorCode::InvalidDigest))?;
-        }
-        if let Some(c) = &spec.checksum {
-            if let Some(v) = &c.value {
-                Checksum::from_base64(c.algorithm, v).map_err(|e| {
-                    ServiceError::with_message(
-                        ErrorCode::InvalidRequest,
-                        format!(
-                            "Value for {} header is invalid: {e}",
-                            c.algorithm.header_name()
-                        ),
-                    )
-                })?;
-            }
-        }
         let decoder = spec.aws_chunked.clone().map(|mode| {
             let d = AwsChunkedDecoder::new(mode);
             match spec.declared_len {
@@ -90,8 +88,10 @@ impl HttpPayload {
                 None => d,
             }
         });
-        Ok(HttpPayload {
-            body,
+        let payload = HttpPayload {
+            body: Some(body),
+            polled: false,
+            ended: false,
             digest: Digester::new(spec.checksum.as_ref().map(|c| c.algorithm)),
             sha256: spec.sha256.map(|_| Sha256::new()),
             spec,
@@ -104,7 +104,32 @@ impl HttpPayload {
             rate: None,
             delivered: 0,
             counter: None,
-        })
+        };
+        // A refusal drops the payload, which drains the body the client is sending.
+        payload.validate()?;
+        Ok(payload)
+    }
+
+    fn validate(&self) -> Result<(), ServiceError> {
+        if let Some(m) = &self.spec.content_md5 {
+            // Syntax only: the value is compared at the end.
+            checksum::content_md5_matches(m, &[0u8; 16])
+                .map_err(|_| ServiceError::new(ErrorCode::InvalidDigest))?;
+        }
+        if let Some(c) = &self.spec.checksum {
+            if let Some(v) = &c.value {
+                Checksum::from_base64(c.algorithm, v).map_err(|e| {
+                    ServiceError::with_message(
+                        ErrorCode::InvalidRequest,
+                        format!(
+                            "Value for {} header is invalid: {e}",
+                            c.algorithm.header_name()
+                        ),
+                    )
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Installs a function that damages the payload as if in transit (the `corrupt` fault):
@@ -151,7 +176,15 @@ impl HttpPayload {
     }
 
     async fn pull(&mut self) -> Result<bool, ServiceError> {
-        match self.body.frame().await {
+        let Some(body) = self.body.as_mut() else {
+            return Ok(false);
+        };
+        self.polled = true;
+        let frame = body.frame().await;
+        if !matches!(frame, Some(Ok(_))) {
+            self.ended = true;
+        }
+        match frame {
             None => {
                 if let Some(d) = self.decoder.as_mut() {
                     d.finish().map_err(chunked_error)?;
@@ -200,6 +233,7 @@ impl PayloadSource for HttpPayload {
                 }
                 if self.fail_after.is_some_and(|n| self.delivered > n) {
                     self.done = true;
+                    self.ended = true; // the connection is dropped on purpose
                     return Some(Err(ServiceError::with_message(
                         ErrorCode::IncompleteBody,
                         format!("connection dropped by a fault after {before} body bytes"),
@@ -225,14 +259,11 @@ impl PayloadSource for HttpPayload {
         }
     }
 
-    fn finish(self) -> Result<PayloadDigest, ServiceError> {
-        let HttpPayload {
-            spec,
-            decoder,
-            digest,
-            sha256,
-            ..
-        } = self;
+    fn finish(mut self) -> Result<PayloadDigest, ServiceError> {
+        let spec = std::mem::take(&mut self.spec);
+        let decoder = self.decoder.take();
+        let digest = std::mem::replace(&mut self.digest, Digester::new(None));
+        let sha256 = self.sha256.take();
         let digest = digest.finish();
         if let (Some(n), None) = (spec.declared_len, &decoder) {
             if digest.size != n {
@@ -285,4 +316,30 @@ impl PayloadSource for HttpPayload {
         }
         Ok(digest)
     }
+}
+
+impl Drop for HttpPayload {
+    fn drop(&mut self) {
+        if self.ended || (self.spec.expect_continue && !self.polled) {
+            return;
+        }
+        let (Some(body), Ok(rt)) = (self.body.take(), tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        rt.spawn(drain(body));
+    }
+}
+
+/// Reads and discards the rest of a body, within [`DRAIN_LIMIT`] and [`DRAIN_TIME`].
+async fn drain(mut body: Incoming) {
+    let mut seen = 0u64;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len() as u64);
+            if seen > DRAIN_LIMIT {
+                return;
+            }
+        }
+    })
+    .await;
 }

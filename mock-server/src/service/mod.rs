@@ -169,6 +169,17 @@ fn segments_range(
     out
 }
 
+/// MD5 of the data of a list of segments, read chunk by chunk.
+fn md5_of_segments(parts: &[(Arc<crate::store::Blob>, u64, u64)]) -> std::io::Result<[u8; 16]> {
+    let mut md5 = checksum::Md5::new();
+    for (blob, off, len) in parts {
+        for chunk in blob.read(*off, *len)? {
+            md5.update(&chunk?);
+        }
+    }
+    Ok(md5.finalize())
+}
+
 /// Reads a list of segments fully into memory-sized chunks (used by copies).
 fn read_segments(parts: &[(Arc<crate::store::Blob>, u64, u64)]) -> std::io::Result<Vec<Bytes>> {
     let mut out = Vec::new();
@@ -324,7 +335,7 @@ impl Service {
                 return Err(ErrorCode::PreconditionFailed.into());
             }
         }
-        let (blob, _) = self.stream_into_blob(&mut payload, limits).await?;
+        let (blob, _) = self.stream_into_blob(&mut payload, limits, None).await?;
         let digest = payload.finish()?;
         let blob = blob.commit().map_err(ServiceError::internal)?;
         let etag = hex::encode(digest.md5);
@@ -366,10 +377,13 @@ impl Service {
     }
 
     /// Streams a payload into a new blob; the blob is deleted if anything fails.
+    ///
+    /// `own` additionally checksums the data (a part the client sent without its checksum).
     async fn stream_into_blob<P: PayloadSource>(
         &self,
         payload: &mut P,
         limits: &Limits,
+        mut own: Option<&mut checksum::Checksummer>,
     ) -> ServiceResult<(PendingBlob, u64)> {
         let mut blob = PendingBlob::create(&self.store).map_err(ServiceError::internal)?;
         let mut size = 0u64;
@@ -379,6 +393,9 @@ impl Service {
             if size > limits.max_part_size {
                 return Err(ServiceError::new(ErrorCode::EntityTooLarge)
                     .field("MaxSizeAllowed", limits.max_part_size.to_string()));
+            }
+            if let Some(c) = own.as_deref_mut() {
+                c.update(&chunk);
             }
             blob.write(chunk).map_err(ServiceError::internal)?;
         }
@@ -495,7 +512,10 @@ impl Service {
     }
 
     /// Copies an object; the copy shares the source's blobs (no bytes copied).
-    pub fn copy_object(
+    ///
+    /// As in S3, the copy of a multipart object is a single-part object: its ETag is the MD5
+    /// of the data (read once to compute it) and it has no parts.
+    pub async fn copy_object(
         &self,
         bucket: &str,
         key: &str,
@@ -504,21 +524,45 @@ impl Service {
         conditions: &Conditions,
     ) -> ServiceResult<Output> {
         check_key(key)?;
-        let mut st = self.lock();
-        let src = source_object(&st, source)?;
-        check_conditions(conditions, &src.etag, src.last_modified, false)?;
-        if source.bucket == bucket && source.key == key && replace_attrs.is_none() {
-            return Err(ServiceError::with_message(
-                ErrorCode::InvalidRequest,
-                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
-            ));
+        let mut record = {
+            let st = self.lock();
+            let src = source_object(&st, source)?;
+            check_conditions(conditions, &src.etag, src.last_modified, false)?;
+            if source.bucket == bucket && source.key == key && replace_attrs.is_none() {
+                return Err(ServiceError::with_message(
+                    ErrorCode::InvalidRequest,
+                    "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+                ));
+            }
+            bucket_ref(&st, bucket)?;
+            src.clone()
+        };
+        if record.parts_count.is_some() {
+            let parts = segments_range(&record.segments, 0, record.size);
+            let md5 = tokio::task::spawn_blocking(move || md5_of_segments(&parts))
+                .await
+                .map_err(ServiceError::internal)?
+                .map_err(ServiceError::internal)?;
+            record.etag = hex::encode(md5);
+            record.parts_count = None;
+            for s in &mut record.segments {
+                s.checksum = None;
+            }
+            // A composite checksum describes parts the copy no longer has.
+            if record
+                .checksum
+                .as_ref()
+                .is_some_and(|c| c.checksum_type == ChecksumType::Composite)
+            {
+                record.checksum = None;
+            }
         }
-        let mut record = src.clone();
         record.last_modified = SystemTime::now();
         record.upload_id = None;
         if let Some(a) = replace_attrs {
             record.attrs = a;
         }
+        let mut st = self.lock();
         let b = bucket_mut(&mut st, bucket)?;
         self.persist(Record::Object {
             bucket,
@@ -579,9 +623,15 @@ impl Service {
         Ok(out)
     }
 
-    fn check_upload(&self, bucket: &str, key: &str, upload_id: &str) -> ServiceResult<()> {
+    /// Checks the upload exists; returns its checksum algorithm and type.
+    fn check_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> ServiceResult<Option<(ChecksumAlgorithm, ChecksumType)>> {
         let st = self.lock();
-        upload_ref(&st, bucket, key, upload_id).map(|_| ())
+        upload_ref(&st, bucket, key, upload_id).map(|u| u.checksum)
     }
 
     /// Uploads a part from a streaming payload; a part with the same number is replaced.
@@ -596,15 +646,25 @@ impl Service {
         limits: &Limits,
     ) -> ServiceResult<Output> {
         check_part_number(part_number, limits)?;
-        self.check_upload(bucket, key, upload_id)?;
-        let (blob, _) = self.stream_into_blob(&mut payload, limits).await?;
+        // A FULL_OBJECT checksum combines the parts' checksums; S3 computes a part's itself
+        // when the client did not send one.
+        let mut own = match self.check_upload(bucket, key, upload_id)? {
+            Some((alg, ChecksumType::FullObject)) => Some(checksum::Checksummer::new(alg)),
+            _ => None,
+        };
+        let (blob, _) = self
+            .stream_into_blob(&mut payload, limits, own.as_mut())
+            .await?;
         let digest = payload.finish()?;
         let blob = blob.commit().map_err(ServiceError::internal)?;
         let part = PartRecord {
             blob,
             md5: digest.md5,
             last_modified: SystemTime::now(),
-            checksum: digest.checksum.clone(),
+            checksum: digest
+                .checksum
+                .clone()
+                .or_else(|| own.map(checksum::Checksummer::finalize)),
         };
         self.attach_part(bucket, key, upload_id, part_number, part)?;
         Ok(Output::Part {
@@ -623,6 +683,15 @@ impl Service {
     ) -> ServiceResult<()> {
         let mut st = self.lock();
         let upload = upload_mut(&mut st, bucket, key, upload_id)?;
+        if let (Some((alg, ChecksumType::Composite)), None) = (upload.checksum, &part.checksum) {
+            return Err(ServiceError::with_message(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: null",
+                    alg.name().to_ascii_lowercase()
+                ),
+            ));
+        }
         if let (Some((alg, _)), Some(c)) = (upload.checksum, &part.checksum) {
             if c.algorithm != alg {
                 return Err(ServiceError::with_message(
@@ -689,7 +758,7 @@ impl Service {
             .map_err(ServiceError::internal)?
             .map_err(ServiceError::internal)?;
         let mut payload = BytesPayload::new(chunks, algorithm);
-        let (blob, _) = self.stream_into_blob(&mut payload, limits).await?;
+        let (blob, _) = self.stream_into_blob(&mut payload, limits, None).await?;
         let digest = payload.finish()?;
         let blob = blob.commit().map_err(ServiceError::internal)?;
         let last_modified = SystemTime::now();
@@ -706,14 +775,14 @@ impl Service {
         })
     }
 
-    /// Lists the parts of an upload.
+    /// Lists the parts of an upload numbered above `marker` (all of them when `None`).
     pub fn list_parts(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         max_parts: usize,
-        marker: u32,
+        marker: Option<u32>,
     ) -> ServiceResult<PartList> {
         let st = self.lock();
         let upload = upload_ref(&st, bucket, key, upload_id)?;
@@ -721,7 +790,7 @@ impl Service {
         let mut iter = upload
             .parts
             .range((
-                std::ops::Bound::Excluded(marker),
+                marker.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
                 std::ops::Bound::Unbounded,
             ))
             .peekable();
@@ -741,7 +810,7 @@ impl Service {
             bucket: bucket.to_string(),
             key: key.to_string(),
             upload_id: upload_id.to_string(),
-            part_number_marker: marker,
+            part_number_marker: marker.unwrap_or(0),
             next_part_number_marker: parts.last().map(|p| p.number),
             max_parts: max,
             is_truncated,
@@ -799,6 +868,9 @@ impl Service {
             });
             if let Some(cp) = &cp {
                 if common_prefixes.last() == Some(cp) {
+                    // Part of the common prefix already listed: the next page must resume
+                    // after it, not inside it.
+                    last = Some((&u.key, &u.id));
                     continue;
                 }
             }
@@ -891,6 +963,16 @@ impl Service {
         // First every listed part must exist with the ETag (and checksum) given...
         let mut records = Vec::with_capacity(parts.len());
         for p in parts {
+            if let (Some((alg, ChecksumType::Composite)), None) = (upload.checksum, &p.checksum) {
+                return Err(ServiceError::with_message(
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "The upload was created using a {} checksum. The complete request must include the checksum for each part. It was missing for part {} in the request.",
+                        alg.name().to_ascii_lowercase(),
+                        p.number
+                    ),
+                ));
+            }
             let invalid = || {
                 ServiceError::new(ErrorCode::InvalidPart)
                     .field("UploadId", upload_id.to_string())

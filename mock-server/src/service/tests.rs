@@ -248,7 +248,7 @@ async fn abort_frees_parts_and_part_numbers_are_checked() {
         svc.abort_multipart_upload("bkt", "k", &id).unwrap();
         let snap = svc.snapshot();
         assert_eq!((snap.open_uploads(), snap.blob_count), (0, 0));
-        let err = svc.list_parts("bkt", "k", &id, 1000, 0).unwrap_err();
+        let err = svc.list_parts("bkt", "k", &id, 1000, None).unwrap_err();
         assert_eq!(err.code, ErrorCode::NoSuchUpload);
     }
 }
@@ -290,7 +290,7 @@ async fn disk_state_survives_restart_and_orphans_are_swept() {
     }
     let svc = open();
     assert_eq!(read_object(&svc, "plain"), b"hello");
-    let parts = svc.list_parts("bkt", "k", &id, 1000, 0).unwrap();
+    let parts = svc.list_parts("bkt", "k", &id, 1000, None).unwrap();
     assert_eq!(parts.parts.len(), 2);
     let snap = svc.snapshot();
     assert_eq!(snap.blob_count, 3, "orphan swept at start");
@@ -323,4 +323,43 @@ fn listing_pages_with_delimiter_and_markers() {
     let (items, prefixes, _, _) = list_page(entries(), "c/", Some("/"), None, 10);
     assert_eq!(prefixes, vec!["c/x/"]);
     assert_eq!(items.iter().map(|i| i.0).collect::<Vec<_>>(), vec!["c/y"]);
+}
+
+#[tokio::test]
+async fn list_parts_marker_none_includes_part_zero() {
+    let zero_based = Limits {
+        min_part_number: 0,
+        ..SMALL
+    };
+    for (svc, _dir) in services() {
+        svc.create_bucket("bkt").unwrap();
+        let id = upload_id(
+            svc.create_multipart_upload("bkt", "k", ObjectAttrs::default(), None)
+                .unwrap(),
+        );
+        for n in 0..3u32 {
+            let data = vec![b'a' + n as u8; 8];
+            svc.upload_part(
+                "bkt",
+                "k",
+                &id,
+                n,
+                BytesPayload::from_bytes(data),
+                &zero_based,
+            )
+            .await
+            .expect("upload part");
+        }
+        let numbers = |marker| {
+            svc.list_parts("bkt", "k", &id, 1000, marker)
+                .unwrap()
+                .parts
+                .iter()
+                .map(|p| p.number)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(numbers(None), vec![0, 1, 2]);
+        assert_eq!(numbers(Some(0)), vec![1, 2]);
+        assert_eq!(numbers(Some(1)), vec![2]);
+    }
 }

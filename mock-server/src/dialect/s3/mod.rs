@@ -145,6 +145,9 @@ impl Codec for S3Codec {
     fn payload_spec(&self, head: &RequestHead) -> Result<PayloadSpec, ServiceError> {
         let mut spec = PayloadSpec {
             content_md5: head.header("content-md5").map(str::to_string),
+            expect_continue: head
+                .header("expect")
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case("100-continue")),
             ..PayloadSpec::default()
         };
         let payload = match head.header("x-amz-content-sha256") {

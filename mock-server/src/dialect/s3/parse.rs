@@ -39,6 +39,10 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "intelligent-tiering",
     "attributes",
     "policyStatus",
+    "session",
+    "metadataTable",
+    "metadataConfiguration",
+    "renameObject",
 ];
 
 fn not_implemented(what: &str) -> ServiceError {
@@ -363,7 +367,7 @@ impl S3Codec {
                         key,
                         upload_id,
                         max_parts: page_size(q, "max-parts")?,
-                        part_number_marker: parse_u32(q, "part-number-marker")?.unwrap_or(0),
+                        part_number_marker: parse_u32(q, "part-number-marker")?,
                     },
                     (Method::GET | Method::HEAD, None) => Operation::GetObject {
                         head: *m == Method::HEAD,
