@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod bench;
 pub mod conform;
 pub mod progress;
 pub mod run;
@@ -38,6 +39,8 @@ pub enum Command {
     Run(run::Args),
     /// Grade other clients (profiles in scenarios/clients/) against the scenarios.
     Conform(conform::Args),
+    /// Benchmark part size x concurrency: table, CSV, JSON and an SVG heatmap.
+    Bench(bench::Args),
 }
 
 /// Runs a parsed command line.
@@ -46,6 +49,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Upload(args) => upload::run(args).await,
         Command::Run(args) => run::run(args).await,
         Command::Conform(args) => conform::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
     }
 }
 
