@@ -100,21 +100,29 @@ impl PartReader {
         tokio::task::spawn_blocking(move || {
             let len = usize::try_from(range.len)
                 .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "part too large"))?;
-            let mut buf = vec![0u8; len];
-            file.read_exact_at(&mut buf, range.offset).map_err(|e| {
-                if e.kind() == io::ErrorKind::UnexpectedEof {
-                    io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!(
-                            "file ended before byte {} (it was truncated?)",
-                            range.offset + range.len
-                        ),
-                    )
-                } else {
-                    e
-                }
-            })?;
-            Ok(PartData::new(range, Bytes::from(buf), digests))
+            // Each part buffer is its own anonymous mapping, returned to the system when the
+            // part is done: heap buffers of this size, freed on other threads, stay in the
+            // allocator's arenas and push RSS well past the memory budget.
+            let mut buf = memmap2::MmapMut::map_anon(len.max(1))?;
+            file.read_exact_at(&mut buf[..len], range.offset)
+                .map_err(|e| {
+                    if e.kind() == io::ErrorKind::UnexpectedEof {
+                        io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!(
+                                "file ended before byte {} (it was truncated?)",
+                                range.offset + range.len
+                            ),
+                        )
+                    } else {
+                        e
+                    }
+                })?;
+            Ok(PartData::new(
+                range,
+                Bytes::from_owner(buf).slice(..len),
+                digests,
+            ))
         })
         .await
         .map_err(|e| io::Error::other(format!("read task failed: {e}")))?
