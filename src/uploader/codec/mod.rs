@@ -124,6 +124,20 @@ pub fn service_error(
     e
 }
 
+/// Size and ETag of a successful HEAD answer (the same in every dialect).
+pub fn object_info(resp: &WireResponse) -> Result<ObjectInfo, AttemptError> {
+    let size = resp
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .ok_or_else(|| AttemptError::malformed("HEAD answer has no Content-Length"))?;
+    Ok(ObjectInfo {
+        size,
+        etag: resp.header("etag").map(str::to_string),
+    })
+}
+
 /// One dialect's requests and answers. `parse_*` functions turn unexpected statuses into
 /// classified [`AttemptError`]s.
 pub trait Codec: Send + Sync {

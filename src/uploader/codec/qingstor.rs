@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, ETAG};
+use http::header::{CONTENT_TYPE, ETAG};
 use http::{HeaderName, HeaderValue, Method};
 use mock_server::auth::{qs, Credentials as AuthCredentials, RequestTarget};
 use mock_server::wire::json::JsonDocument;
@@ -258,16 +258,7 @@ impl Codec for QingStorCodec {
             return Ok(None);
         }
         self.expect(resp, &[200])?;
-        let size = resp
-            .headers
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .ok_or_else(|| AttemptError::malformed("HEAD answer has no Content-Length"))?;
-        Ok(Some(ObjectInfo {
-            size,
-            etag: resp.header("etag").map(str::to_string),
-        }))
+        super::object_info(resp).map(Some)
     }
 
     fn sign(&self, req: &mut WireRequest, now: SystemTime) -> Result<(), AttemptError> {
