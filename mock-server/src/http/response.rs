@@ -28,8 +28,8 @@ pub fn full(data: impl Into<Bytes>) -> Body {
 }
 
 /// A body streamed from blob segments `(blob, offset, len)`. Reads happen on a blocking thread
-/// a few chunks ahead of the network; the blob handles keep the data alive until the body is
-/// done, even if the object is deleted meanwhile.
+/// a few chunks ahead of the network. Each blob's handle is held until its reader is open; the
+/// open reader then keeps the bytes readable even if the object is deleted meanwhile.
 pub fn segments(segments: Vec<(Arc<Blob>, u64, u64)>) -> Body {
     let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
     tokio::task::spawn_blocking(move || {
@@ -41,6 +41,10 @@ pub fn segments(segments: Vec<(Arc<Blob>, u64, u64)>) -> Body {
                     return;
                 }
             };
+            // The open reader (a file handle, or shared buffers) keeps the bytes readable;
+            // release the handle now so a deleted object's blob is gone from the store the
+            // moment its last reader has opened it, not whenever this task happens to end.
+            drop(blob);
             for chunk in chunks {
                 let failed = chunk.is_err();
                 if tx.blocking_send(chunk).is_err() || failed {

@@ -8,13 +8,12 @@ use super::{new_blob_id, BlobChunks, BlobId, BlobStats, BlobStore, BlobWriter};
 use bytes::{Bytes, BytesMut};
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 const READ_CHUNK: u64 = 1 << 20;
-const WRITE_BUFFER: usize = 1 << 20;
 
 /// Blobs stored as files in a directory.
 #[derive(Debug)]
@@ -90,7 +89,7 @@ struct DiskWriter {
     tmp: PathBuf,
     dst: PathBuf,
     dir: PathBuf,
-    file: Option<BufWriter<File>>,
+    file: Option<File>,
     len: u64,
     durable: bool,
     sizes: Arc<Mutex<HashMap<BlobId, u64>>>,
@@ -110,7 +109,6 @@ impl BlobWriter for DiskWriter {
             .file
             .take()
             .ok_or_else(|| io::Error::other("blob already committed"))?;
-        let file = file.into_inner().map_err(|e| e.into_error())?;
         if self.durable {
             file.sync_data()?;
         }
@@ -156,7 +154,7 @@ impl BlobStore for DiskStore {
             tmp,
             dst,
             dir: self.blobs_dir.clone(),
-            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            file: Some(file),
             len: 0,
             durable: self.durable,
             sizes: self.sizes.clone(),
