@@ -124,6 +124,9 @@ async fn check_object(server: &MockServer, key: &str, data: &[u8], report: &Uplo
         data,
         "object {key} differs from the file"
     );
+    // The GET above may still be finishing on the server; settle first (a stall fault may
+    // keep one request open for longer, which holds no blob).
+    server.idle(std::time::Duration::from_secs(2)).await;
     let state = server.state();
     let obj = state.object(BUCKET, key).expect("object exists");
     assert_eq!(obj.size, data.len() as u64);
@@ -417,6 +420,9 @@ async fn hopeless_part_error_aborts_and_confirms_nothing_is_left() {
         matches!(err.cleanup(), Some(Cleanup::Aborted { .. })),
         "{err}"
     );
+    // A part still in flight at the abort is stored, refused (its upload is gone) and freed
+    // by the server a moment later: orphans are a leak only once the server is idle.
+    assert!(server.idle(std::time::Duration::from_secs(10)).await);
     let state = server.state();
     assert_eq!(state.open_uploads(), 0);
     assert_eq!(state.orphan_blobs, 0);

@@ -98,7 +98,8 @@ async fn fetch(server: &MockServer, key: &str) -> Vec<u8> {
     resp.bytes().await.unwrap().to_vec()
 }
 
-fn assert_clean(server: &MockServer) {
+async fn assert_clean(server: &MockServer) {
+    server.idle(std::time::Duration::from_secs(2)).await;
     let state = server.state();
     assert_eq!(state.open_uploads(), 0, "no open uploads left");
     assert_eq!(state.orphan_blobs, 0, "no orphan blobs left");
@@ -126,7 +127,7 @@ async fn roundtrip_sizes(memory: bool) {
         let obj = state.object(BUCKET, &key).expect("object exists");
         assert_eq!(obj.size, len as u64);
     }
-    assert_clean(&server);
+    assert_clean(&server).await;
 }
 
 #[tokio::test]
@@ -188,5 +189,5 @@ async fn qingstor_faults_and_resume() {
     assert_eq!(report.parts_uploaded, 3);
     let fetched = fetch(&server, "resumed").await;
     assert!(fetched == data, "object differs from the file");
-    assert_clean(&server);
+    assert_clean(&server).await;
 }
