@@ -166,11 +166,15 @@ pub trait Codec: Send + Sync {
     /// Reads the abort answer.
     fn parse_abort(&self, resp: &WireResponse) -> Result<(), AttemptError>;
     /// GET object request (read-back verification).
-    fn get_object(&self, bucket: &str, key: &str) -> WireRequest;
+    fn get_object(&self, bucket: &str, key: &str) -> WireRequest {
+        WireRequest::new(Method::GET, object_path(bucket, key), String::new())
+    }
     /// The error an unexpected answer stands for.
     fn error_of(&self, resp: &WireResponse) -> AttemptError;
     /// HEAD object request.
-    fn head(&self, bucket: &str, key: &str) -> WireRequest;
+    fn head(&self, bucket: &str, key: &str) -> WireRequest {
+        WireRequest::new(Method::HEAD, object_path(bucket, key), String::new())
+    }
     /// Reads the HEAD answer; `None` for 404.
     fn parse_head(&self, resp: &WireResponse) -> Result<Option<ObjectInfo>, AttemptError>;
     /// Signs the request for time `now` (called right before each attempt is sent).

@@ -241,16 +241,8 @@ impl Codec for QingStorCodec {
         self.expect(resp, &[204, 200])
     }
 
-    fn get_object(&self, bucket: &str, key: &str) -> WireRequest {
-        WireRequest::new(Method::GET, object_path(bucket, key), String::new())
-    }
-
     fn error_of(&self, resp: &WireResponse) -> AttemptError {
         self.error(resp)
-    }
-
-    fn head(&self, bucket: &str, key: &str) -> WireRequest {
-        WireRequest::new(Method::HEAD, object_path(bucket, key), String::new())
     }
 
     fn parse_head(&self, resp: &WireResponse) -> Result<Option<ObjectInfo>, AttemptError> {
