@@ -19,7 +19,7 @@ use std::fmt;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use md5::Digest as _;
+use sha2::Digest as _;
 
 /// Errors when parsing checksum values received from a peer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -360,9 +360,9 @@ pub fn full_object_checksum(alg: ChecksumAlgorithm, parts: &[(Checksum, u64)]) -
     Some(Checksum::from_crc(alg, acc))
 }
 
-/// Incremental MD5 (ETags, `Content-MD5`).
+/// Incremental MD5 (ETags, `Content-MD5`), with md5-many's fast single-stream compressor.
 #[derive(Clone, Default)]
-pub struct Md5(md5::Md5);
+pub struct Md5(md5_many::Md5State);
 
 impl fmt::Debug for Md5 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -383,12 +383,12 @@ impl Md5 {
 
     /// Finishes and returns the 16-byte digest.
     pub fn finalize(self) -> [u8; 16] {
-        self.0.finalize().into()
+        self.0.finalize()
     }
 
     /// MD5 of `data` in one call.
     pub fn digest(data: &[u8]) -> [u8; 16] {
-        md5::Md5::digest(data).into()
+        md5_many::md5(data)
     }
 }
 

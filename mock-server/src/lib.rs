@@ -22,6 +22,7 @@ pub mod expect;
 pub mod faults;
 pub mod http;
 pub mod journal;
+pub mod md5_lanes;
 mod mock;
 pub mod ops;
 pub mod payload;

@@ -5,10 +5,10 @@
 //! [`PayloadSource`] over a hyper body (see [`crate::http::body`]); tests and the copy paths
 //! use [`BytesPayload`].
 
-use crate::checksum::{Checksum, ChecksumAlgorithm, Checksummer};
+use crate::checksum::{Checksum, ChecksumAlgorithm, Checksummer, Md5};
 use crate::error::ServiceError;
+use crate::md5_lanes::{Md5Lanes, Md5Stream};
 use bytes::Bytes;
-use md5::{Digest, Md5};
 use std::future::Future;
 
 /// Digests of a payload that was read to the end and verified against what the client declared.
@@ -29,28 +29,55 @@ pub trait PayloadSource: Send {
     fn next_chunk(&mut self) -> impl Future<Output = Option<Result<Bytes, ServiceError>>> + Send;
     /// Called once after `next_chunk` returned `None`: checks the declared digests
     /// (Content-MD5, x-amz-content-sha256, flexible checksums) and returns what was computed.
-    fn finish(self) -> Result<PayloadDigest, ServiceError>;
+    fn finish(self) -> impl Future<Output = Result<PayloadDigest, ServiceError>> + Send;
+}
+
+/// Where a payload's MD5 is computed.
+enum Md5Sink {
+    /// In the caller, as the bytes come (small payloads: no thread hop).
+    Inline(Md5),
+    /// By the shared multi-buffer engine, alongside other payloads (see [`crate::md5_lanes`]).
+    Lanes(Md5Stream),
 }
 
 /// Incremental MD5 plus an optional flexible checksum over the same bytes.
 pub struct Digester {
-    md5: Md5,
+    md5: Md5Sink,
     size: u64,
     checksum: Option<(ChecksumAlgorithm, Checksummer)>,
 }
 
 impl Digester {
-    /// Starts digesting; `algorithm` adds a flexible checksum.
+    /// Starts digesting, hashing MD5 inline; `algorithm` adds a flexible checksum.
     pub fn new(algorithm: Option<ChecksumAlgorithm>) -> Self {
         Digester {
-            md5: Md5::new(),
+            md5: Md5Sink::Inline(Md5::new()),
             size: 0,
             checksum: algorithm.map(|a| (a, Checksummer::new(a))),
         }
     }
+    /// Starts digesting with MD5 computed by the shared multi-buffer engine
+    /// ([`Md5Lanes::global`]): the choice for large payloads, which then share SIMD lanes with
+    /// the other payloads arriving at the same time. Call [`Digester::reserve`] before each
+    /// [`Digester::update`] to keep the engine's queue bounded.
+    pub fn with_lanes(algorithm: Option<ChecksumAlgorithm>) -> Self {
+        Digester {
+            md5: Md5Sink::Lanes(Md5Lanes::global().stream()),
+            ..Digester::new(algorithm)
+        }
+    }
+    /// Waits until the MD5 engine can take more bytes (immediate when hashing inline).
+    pub async fn reserve(&mut self) {
+        if let Md5Sink::Lanes(s) = &mut self.md5 {
+            s.reserve().await;
+        }
+    }
     /// Feeds bytes.
-    pub fn update(&mut self, data: &[u8]) {
-        self.md5.update(data);
+    pub fn update(&mut self, data: &Bytes) {
+        match &mut self.md5 {
+            Md5Sink::Inline(m) => m.update(data),
+            Md5Sink::Lanes(s) => s.update(data.clone()),
+        }
         self.size += data.len() as u64;
         if let Some((_, c)) = self.checksum.as_mut() {
             c.update(data);
@@ -60,10 +87,14 @@ impl Digester {
     pub fn size(&self) -> u64 {
         self.size
     }
-    /// Finishes.
-    pub fn finish(self) -> PayloadDigest {
+    /// Finishes (waiting for the MD5 engine to hash what it still holds).
+    pub async fn finish(self) -> PayloadDigest {
+        let md5 = match self.md5 {
+            Md5Sink::Inline(m) => m.finalize(),
+            Md5Sink::Lanes(s) => s.finish().await,
+        };
         PayloadDigest {
-            md5: self.md5.finalize().into(),
+            md5,
             size: self.size,
             checksum: self.checksum.map(|(_, c)| c.finalize()),
         }
@@ -96,7 +127,7 @@ impl PayloadSource for BytesPayload {
         self.digest.update(&chunk);
         Some(Ok(chunk))
     }
-    fn finish(self) -> Result<PayloadDigest, ServiceError> {
-        Ok(self.digest.finish())
+    async fn finish(self) -> Result<PayloadDigest, ServiceError> {
+        Ok(self.digest.finish().await)
     }
 }

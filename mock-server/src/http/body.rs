@@ -43,6 +43,10 @@ pub struct PayloadSpec {
     pub expect_continue: bool,
 }
 
+/// Payloads at least this long have their MD5 computed by the shared multi-buffer engine
+/// ([`crate::md5_lanes`]); shorter ones inline, without a hop to the hashing thread.
+const LANES_MIN_LEN: u64 = 256 << 10;
+
 /// Most bytes of an unread request body read (and discarded) after an early answer.
 const DRAIN_LIMIT: u64 = 64 << 20;
 /// Longest time spent draining an unread request body after an early answer.
@@ -93,7 +97,14 @@ impl HttpPayload {
             body: Some(body),
             polled: false,
             ended: false,
-            digest: Digester::new(spec.checksum.as_ref().map(|c| c.algorithm)),
+            digest: {
+                let algorithm = spec.checksum.as_ref().map(|c| c.algorithm);
+                if spec.declared_len.is_some_and(|n| n >= LANES_MIN_LEN) {
+                    Digester::with_lanes(algorithm)
+                } else {
+                    Digester::new(algorithm)
+                }
+            },
             sha256: spec.sha256.map(|_| Sha256::new()),
             spec,
             decoder,
@@ -184,6 +195,8 @@ impl HttpPayload {
     }
 
     async fn pull(&mut self) -> Result<bool, ServiceError> {
+        // Keep the MD5 engine's queue for this payload bounded before reading more.
+        self.digest.reserve().await;
         let Some(body) = self.body.as_mut() else {
             return Ok(false);
         };
@@ -283,12 +296,12 @@ impl PayloadSource for HttpPayload {
         }
     }
 
-    fn finish(mut self) -> Result<PayloadDigest, ServiceError> {
+    async fn finish(mut self) -> Result<PayloadDigest, ServiceError> {
         let spec = std::mem::take(&mut self.spec);
         let decoder = self.decoder.take();
         let digest = std::mem::replace(&mut self.digest, Digester::new(None));
         let sha256 = self.sha256.take();
-        let digest = digest.finish();
+        let digest = digest.finish().await;
         if let (Some(n), None) = (spec.declared_len, &decoder) {
             if digest.size != n {
                 return Err(incomplete(format!(

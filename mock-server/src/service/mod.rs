@@ -336,7 +336,7 @@ impl Service {
             }
         }
         let (blob, _) = self.stream_into_blob(&mut payload, limits, None).await?;
-        let digest = payload.finish()?;
+        let digest = payload.finish().await?;
         let blob = blob.commit().map_err(ServiceError::internal)?;
         let etag = hex::encode(digest.md5);
         let checksum = digest.checksum.clone().map(|c| ObjectChecksum {
@@ -655,7 +655,7 @@ impl Service {
         let (blob, _) = self
             .stream_into_blob(&mut payload, limits, own.as_mut())
             .await?;
-        let digest = payload.finish()?;
+        let digest = payload.finish().await?;
         let blob = blob.commit().map_err(ServiceError::internal)?;
         let part = PartRecord {
             blob,
@@ -759,7 +759,7 @@ impl Service {
             .map_err(ServiceError::internal)?;
         let mut payload = BytesPayload::new(chunks, algorithm);
         let (blob, _) = self.stream_into_blob(&mut payload, limits, None).await?;
-        let digest = payload.finish()?;
+        let digest = payload.finish().await?;
         let blob = blob.commit().map_err(ServiceError::internal)?;
         let last_modified = SystemTime::now();
         let part = PartRecord {
