@@ -114,3 +114,34 @@ install = "pip install absent-client"
     let md = matrix::markdown(&r);
     assert!(md.contains("### Not installed"), "{md}");
 }
+
+/// The shipped object_store profile runs an example binary that `cargo test` does not build:
+/// where that binary is missing it is skipped with the build command, in S3 only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_object_store_profile_is_skipped_with_its_build_command_until_built() {
+    let p = Profile::load(&root().join("scenarios/clients/object_store.toml")).unwrap();
+    assert_eq!(p.dialects, vec![mock_server::dialect::Dialect::S3]);
+    let empty = tempfile::tempdir().unwrap();
+    let host = HostEnv {
+        repo: empty.path().to_path_buf(),
+        target_dir: empty.path().join("target"),
+        ..HostEnv::detect(&root())
+    };
+    let r = matrix::run_matrix(
+        &[p],
+        &scenarios(&["s3-baseline", "obs-baseline"]),
+        &host,
+        &opts(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.len(), 1, "only the S3 scenario applies");
+    assert_eq!(r[0].verdict, Verdict::Skip);
+    let why = r[0].reason();
+    assert!(
+        why.contains(
+            "cargo build --release --manifest-path tests/clients/object-store-upload/Cargo.toml"
+        ),
+        "{why}"
+    );
+}
