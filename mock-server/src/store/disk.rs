@@ -92,6 +92,8 @@ struct DiskWriter {
     file: Option<File>,
     len: u64,
     durable: bool,
+    /// The temp file was renamed to the blob's name.
+    renamed: bool,
     sizes: Arc<Mutex<HashMap<BlobId, u64>>>,
 }
 
@@ -119,6 +121,7 @@ impl BlobWriter for DiskWriter {
             lock(&self.sizes).remove(&self.id);
             return Err(e);
         }
+        self.renamed = true;
         if self.durable {
             if let Err(e) = File::open(&self.dir).and_then(|d| d.sync_all()) {
                 // Not acknowledged, so nothing will ever refer to it: remove it now rather than
@@ -138,8 +141,10 @@ impl BlobWriter for DiskWriter {
 
 impl Drop for DiskWriter {
     fn drop(&mut self) {
-        // After a successful commit the temp file no longer exists; otherwise it is garbage.
-        let _ = fs::remove_file(&self.tmp);
+        // Not committed: the temp file is garbage (after the rename it no longer exists).
+        if !self.renamed {
+            let _ = fs::remove_file(&self.tmp);
+        }
     }
 }
 
@@ -157,6 +162,7 @@ impl BlobStore for DiskStore {
             file: Some(file),
             len: 0,
             durable: self.durable,
+            renamed: false,
             sizes: self.sizes.clone(),
         }))
     }
