@@ -265,13 +265,22 @@ async fn hostile_keys_stay_inside_the_data_dir() {
         .unwrap();
     assert_eq!(r.status(), 400, "a 1,025-byte key is refused");
     assert!(r.text().await.unwrap().contains("KeyTooLong"));
-    // Nothing was written outside <dir>/blobs and <dir>/meta.
+    // Nothing was written outside <dir>/blobs, <dir>/meta and <dir>/packs.
     let mut top: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into())
         .collect();
     top.sort();
-    assert_eq!(top, ["blobs", "meta"]);
+    assert_eq!(top, ["blobs", "meta", "packs"]);
+    for e in std::fs::read_dir(dir.path().join("packs")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().to_string();
+        assert!(
+            name.len() == 21
+                && name.ends_with(".pack")
+                && name[..16].chars().all(|c| c.is_ascii_hexdigit()),
+            "pack file {name}"
+        );
+    }
     assert!(!dir.path().parent().unwrap().join("escape").exists());
     for e in std::fs::read_dir(dir.path().join("blobs")).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().to_string();
@@ -601,10 +610,12 @@ async fn disconnects_mid_anything_leak_nothing() {
         "abandoned requests still in flight"
     );
     assert_eq!(s.state(), before, "a disconnect changed the state");
-    let files = std::fs::read_dir(dir.path().join("blobs")).unwrap().count() as u64;
+    let files = mock_server::store::DiskStore::blobs_on_disk(dir.path())
+        .unwrap()
+        .len() as u64;
     assert_eq!(
         files, before.blob_count,
-        "blob files on disk after disconnects"
+        "blobs on disk (files and packed records) after disconnects"
     );
     still_serving(&s, &c).await;
 }

@@ -302,8 +302,10 @@ async fn delete_vs_get_while_streaming() {
         st.blob_count, 1,
         "the deleted object's blob is freed after the GET ends: {st:?}"
     );
-    let files = std::fs::read_dir(dir.path().join("blobs")).unwrap().count();
-    assert_eq!(files, 1, "blob files on disk");
+    let files = mock_server::store::DiskStore::blobs_on_disk(dir.path())
+        .unwrap()
+        .len();
+    assert_eq!(files, 1, "blobs on disk (files and packed records)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

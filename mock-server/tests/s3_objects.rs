@@ -852,7 +852,8 @@ async fn hostile_keys(backend: Backend) {
     .await;
     assert_eq!(r.status, 400, "{}", r.text());
 
-    // Everything the server wrote is inside the data directory, and only blobs and metadata.
+    // Everything the server wrote is inside the data directory, and only blobs (files and
+    // packs) and metadata.
     let st = s3.state().await;
     assert_eq!(st["orphan_blobs"], 0);
     drop(s3);
@@ -874,7 +875,7 @@ async fn hostile_keys(backend: Backend) {
                     let top = rel.components().next().expect("component");
                     let top = top.as_os_str().to_string_lossy().into_owned();
                     assert!(
-                        ["blobs", "meta", "tls"].contains(&top.as_str()),
+                        ["blobs", "meta", "packs", "tls"].contains(&top.as_str()),
                         "unexpected {}",
                         rel.display()
                     );

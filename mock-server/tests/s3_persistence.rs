@@ -254,6 +254,11 @@ async fn data_dir_survives_restart() {
         .expect("blobs dir")
         .count();
     assert_eq!(blobs, 0, "no blob files left after reset and restart");
+    let all = mock_server::store::DiskStore::blobs_on_disk(&dir).expect("scan data dir");
+    assert!(
+        all.is_empty(),
+        "no packed blob left after reset and restart: {all:?}"
+    );
 }
 
 #[tokio::test]

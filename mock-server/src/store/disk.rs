@@ -1,9 +1,13 @@
-//! The disk backend: one file per blob under `<root>/blobs/`, named by the blob's hex id.
+//! The disk backend: one file per blob under `<root>/blobs/`, named by the blob's hex id, and
+//! blobs of at most [`PACK_MAX_BLOB`] bytes appended to shared pack files under
+//! `<root>/packs/` (see [`super::pack`]).
 //!
 //! File names come only from store-generated ids, so no key can address anything outside the
 //! data directory. Metadata (buckets, objects, uploads) is kept by the service in
 //! `<root>/meta/`, see [`crate::service`].
 
+pub use super::pack::PACK_MAX_BLOB;
+use super::pack::{self, Packs};
 use super::{new_blob_id, BlobChunks, BlobId, BlobStats, BlobStore, BlobWriter};
 use bytes::{Bytes, BytesMut};
 use std::collections::HashMap;
@@ -22,6 +26,7 @@ pub struct DiskStore {
     blobs_dir: PathBuf,
     durable: bool,
     sizes: Arc<Mutex<HashMap<BlobId, u64>>>,
+    packs: Arc<Packs>,
     closed: std::sync::atomic::AtomicBool,
 }
 
@@ -65,11 +70,13 @@ impl DiskStore {
                 }
             }
         }
+        let packs = Arc::new(Packs::open(root, durable)?);
         Ok(DiskStore {
             root: root.to_path_buf(),
             blobs_dir,
             durable,
             sizes: Arc::new(Mutex::new(sizes)),
+            packs,
             closed: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -82,35 +89,91 @@ impl DiskStore {
     pub fn root(&self) -> &Path {
         &self.root
     }
+
+    /// Ids of the blobs in the data directory `root`, read from the files alone — blob files
+    /// and live records of pack files — for checks from outside a server (no leaked blob, none
+    /// missing). Temp files of unfinished writes are not blobs.
+    pub fn blobs_on_disk(root: &Path) -> io::Result<Vec<BlobId>> {
+        let mut ids = pack::live_ids_on_disk(root)?;
+        match fs::read_dir(root.join("blobs")) {
+            Ok(entries) => {
+                for entry in entries {
+                    if let Some(id) = parse_blob_name(&entry?.file_name().to_string_lossy()) {
+                        ids.push(id);
+                    }
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        Ok(ids)
+    }
 }
 
 struct DiskWriter {
     id: BlobId,
+    /// Small so far: kept in memory, appended to a pack at commit.
+    buffered: Vec<Bytes>,
+    /// Past [`PACK_MAX_BLOB`]: a file of its own, written as the data comes.
+    file: Option<File>,
+    committed: bool,
     tmp: PathBuf,
     dst: PathBuf,
     dir: PathBuf,
-    file: Option<File>,
     len: u64,
     durable: bool,
+    /// The blob went to a temp file of its own.
+    spilled: bool,
     /// The temp file was renamed to the blob's name.
     renamed: bool,
     sizes: Arc<Mutex<HashMap<BlobId, u64>>>,
+    packs: Arc<Packs>,
+}
+
+impl DiskWriter {
+    /// Moves the blob from memory to its own file.
+    fn spill(&mut self) -> io::Result<()> {
+        self.spilled = true;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&self.tmp)?;
+        for chunk in self.buffered.drain(..) {
+            file.write_all(&chunk)?;
+        }
+        self.file = Some(file);
+        Ok(())
+    }
 }
 
 impl BlobWriter for DiskWriter {
     fn write(&mut self, data: Bytes) -> io::Result<()> {
+        if self.committed {
+            return Err(io::Error::other("blob already committed"));
+        }
         self.len += data.len() as u64;
+        if self.file.is_none() {
+            if self.len <= PACK_MAX_BLOB {
+                self.buffered.push(data);
+                return Ok(());
+            }
+            self.spill()?;
+        }
         match self.file.as_mut() {
             Some(f) => f.write_all(&data),
-            None => Err(io::Error::other("blob already committed")),
+            None => Err(io::Error::other("blob file missing after spill")),
         }
     }
 
     fn commit(mut self: Box<Self>) -> io::Result<u64> {
-        let file = self
-            .file
-            .take()
-            .ok_or_else(|| io::Error::other("blob already committed"))?;
+        if self.committed {
+            return Err(io::Error::other("blob already committed"));
+        }
+        self.committed = true;
+        let Some(file) = self.file.take() else {
+            let chunks = std::mem::take(&mut self.buffered);
+            return self.packs.append(self.id, &chunks);
+        };
         if self.durable {
             file.sync_data()?;
         }
@@ -141,8 +204,9 @@ impl BlobWriter for DiskWriter {
 
 impl Drop for DiskWriter {
     fn drop(&mut self) {
-        // Not committed: the temp file is garbage (after the rename it no longer exists).
-        if !self.renamed {
+        // A spilled blob not committed leaves a temp file, which is garbage (after the rename
+        // it no longer exists).
+        if self.spilled && !self.renamed {
             let _ = fs::remove_file(&self.tmp);
         }
     }
@@ -153,21 +217,28 @@ impl BlobStore for DiskStore {
         let id = new_blob_id();
         let dst = self.path(id);
         let tmp = self.blobs_dir.join(format!("{id:016x}.tmp"));
-        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         Ok(Box::new(DiskWriter {
             id,
+            buffered: Vec::new(),
+            file: None,
+            committed: false,
             tmp,
             dst,
             dir: self.blobs_dir.clone(),
-            file: Some(file),
             len: 0,
             durable: self.durable,
+            spilled: false,
             renamed: false,
             sizes: self.sizes.clone(),
+            packs: self.packs.clone(),
         }))
     }
 
     fn read(&self, id: BlobId, offset: u64, len: u64) -> io::Result<BlobChunks> {
+        if let Some(data) = self.packs.read(id, offset, len) {
+            let data = Bytes::from(data?);
+            return Ok(Box::new((!data.is_empty()).then_some(Ok(data)).into_iter()));
+        }
         let file = File::open(self.path(id))?;
         let end = offset.saturating_add(len);
         let mut pos = offset;
@@ -194,16 +265,22 @@ impl BlobStore for DiskStore {
         if self.closed.load(std::sync::atomic::Ordering::Acquire) {
             return;
         }
-        lock(&self.sizes).remove(&id);
-        let _ = fs::remove_file(self.path(id));
+        if self.packs.delete(id) {
+            return;
+        }
+        if lock(&self.sizes).remove(&id).is_some() {
+            let _ = fs::remove_file(self.path(id));
+        }
     }
 
     fn blob_len(&self, id: BlobId) -> Option<u64> {
-        lock(&self.sizes).get(&id).copied()
+        self.packs
+            .len_of(id)
+            .or_else(|| lock(&self.sizes).get(&id).copied())
     }
 
     fn list(&self) -> io::Result<Vec<BlobId>> {
-        let mut ids = Vec::new();
+        let mut ids = self.packs.ids();
         for entry in fs::read_dir(&self.blobs_dir)? {
             let name = entry?.file_name();
             if let Some(id) = parse_blob_name(&name.to_string_lossy()) {
@@ -214,10 +291,11 @@ impl BlobStore for DiskStore {
     }
 
     fn stats(&self) -> BlobStats {
+        let (packed, packed_bytes) = self.packs.stats();
         let sizes = lock(&self.sizes);
         BlobStats {
-            count: sizes.len() as u64,
-            bytes: sizes.values().sum(),
+            count: sizes.len() as u64 + packed,
+            bytes: sizes.values().sum::<u64>() + packed_bytes,
         }
     }
 

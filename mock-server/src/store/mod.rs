@@ -11,8 +11,9 @@
 
 mod disk;
 mod memory;
+mod pack;
 
-pub use disk::DiskStore;
+pub use disk::{DiskStore, PACK_MAX_BLOB};
 pub use memory::MemoryStore;
 
 use bytes::Bytes;

@@ -12,7 +12,6 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -292,19 +291,30 @@ impl Harness {
         }
     }
 
-    /// Blob files in the disk store's `blobs/` folder (`None` for the memory store).
-    pub fn blob_files(&self) -> Option<Vec<PathBuf>> {
-        let dir = self.dir.as_ref()?.path().join("blobs");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+    /// Blobs on the disk store's data directory, read from the files (`None` for the memory
+    /// store): every entry of `blobs/` (blob files, and any temp file left behind) and every
+    /// live record of the pack files, as `pack:<id>`.
+    pub fn blob_files(&self) -> Option<Vec<String>> {
+        let root = self.dir.as_ref()?.path();
+        let mut files: Vec<String> = std::fs::read_dir(root.join("blobs"))
             .expect("blobs dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
             .collect();
+        let in_files: Vec<u64> = files
+            .iter()
+            .filter_map(|n| u64::from_str_radix(n, 16).ok())
+            .collect();
+        for id in mock_server::store::DiskStore::blobs_on_disk(root).expect("scan data dir") {
+            if !in_files.contains(&id) {
+                files.push(format!("pack:{id:016x}"));
+            }
+        }
         files.sort();
         Some(files)
     }
 
     /// Storage invariant at rest: every blob the store holds is referenced by a live object or
-    /// open upload (no orphan), and on disk the `blobs/` folder holds exactly `blob_count` files
+    /// open upload (no orphan), and on disk the data directory holds exactly `blob_count` blobs (files and packed records)
     /// (no leftover, no temporary file). Missing blobs show up as wrong GET bytes elsewhere.
     pub async fn check_storage(&self) -> Result<(), String> {
         if !self.server.idle(Duration::from_secs(10)).await {
