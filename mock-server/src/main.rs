@@ -7,6 +7,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+// jemalloc, returning freed memory to the system: glibc's arenas kept growing the RSS after
+// each load round's cleanup (see `mock_server::alloc`).
+mock_server::jemalloc_global_allocator!();
+
 /// A mock object store speaking the S3, Huawei OBS and QingStor multipart protocols on one port.
 #[derive(Debug, Parser)]
 #[command(name = "mock-server", version, about)]
