@@ -174,7 +174,7 @@ fn client_main(ep: String) -> ExitCode {
 /// Memory bounds, in KiB, checked by counts: what the server may keep after a round's
 /// cleanup, over its baseline and over what it kept after the first round, and how much its
 /// peak may grow after the first round. With jemalloc (see `mock_server::alloc`) the server
-/// keeps 12–18 MiB over baseline after every round and its peak stays within a few MiB; with
+/// keeps 6–15 MiB over baseline after every round and its peak stays within 4 MiB; with
 /// glibc's malloc it kept ~100 MiB more after round 1 and 33 MiB more again after round 2.
 const NEAR_BASELINE_KIB: u64 = 48 * 1024;
 const ROUND_GROWTH_KIB: u64 = 16 * 1024;
