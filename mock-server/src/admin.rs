@@ -1,7 +1,8 @@
 //! The `/_mock/` admin API (JSON). Bucket names cannot begin with `_`, so it never clashes with
 //! a bucket.
 //!
-//! - `GET /_mock/health` — `{"status":"ok"}`
+//! - `GET /_mock/health` — `{"status":"ok","journal":{"entries":N,"dropped":N,"limit":N}}`
+//!   (`dropped`: entries the full journal let go since the last reset)
 //! - `GET /_mock/state` — a [`crate::service::StateSnapshot`]: buckets, objects, open uploads
 //!   with their parts, blob count and bytes (what leak checks read)
 //! - `POST /_mock/reset` — removes every bucket, object, upload and blob, the journal and
@@ -9,7 +10,8 @@
 //! - `GET /_mock/faults` — installed rules with their counters; `POST /_mock/faults` adds one
 //!   rule (JSON object) or several (array) in the [`crate::faults::Fault`] schema and answers
 //!   their ids; `DELETE /_mock/faults` removes all, `DELETE /_mock/faults/ID` one
-//! - `GET /_mock/journal[?op=UploadPart][&since=SEQ]` — journal entries in order
+//! - `GET /_mock/journal[?op=UploadPart][&since=SEQ]` — journal entries in order; the header
+//!   `x-mock-journal-dropped` says how many older ones the full journal let go
 
 use crate::app::App;
 use crate::http::response::{self, Response};
@@ -118,7 +120,10 @@ pub async fn handle(app: &App, head: &RequestHead, body: Incoming) -> Response {
     }
     let path = head.raw_path.trim_end_matches('/');
     match (&head.method, path) {
-        (&Method::GET, "/_mock/health") => json(StatusCode::OK, &serde_json::json!({"status": "ok"})),
+        (&Method::GET, "/_mock/health") => json(
+            StatusCode::OK,
+            &serde_json::json!({"status": "ok", "journal": app.journal.stats()}),
+        ),
         (&Method::GET, "/_mock/state") => json(StatusCode::OK, &app.service.snapshot()),
         (&Method::POST, "/_mock/reset") => match app.service.reset() {
             Ok(()) => {
@@ -145,7 +150,15 @@ pub async fn handle(app: &App, head: &RequestHead, body: Incoming) -> Response {
             }
         }
         (&Method::GET, "/_mock/journal") => match journal_filter(&head.raw_query) {
-            Ok(f) => json(StatusCode::OK, &app.journal.entries(&f)),
+            Ok(f) => {
+                // Read before the entries: a drop in between makes this an undercount, never
+                // a claim that entries still listed are gone.
+                let dropped = app.journal.dropped();
+                let mut r = json(StatusCode::OK, &app.journal.entries(&f));
+                r.headers_mut()
+                    .insert("x-mock-journal-dropped", http::HeaderValue::from(dropped));
+                r
+            }
             Err(e) => error(StatusCode::BAD_REQUEST, e),
         },
         (_, "/_mock/health" | "/_mock/state" | "/_mock/reset" | "/_mock/faults" | "/_mock/journal") => {

@@ -42,6 +42,8 @@ pub struct AppConfig {
     /// Longest wait for a request's headers; `None` means
     /// [`crate::http::server::HEADER_READ_TIMEOUT`].
     pub header_read_timeout: Option<Duration>,
+    /// Journal entries kept at most; `None` means [`crate::journal::DEFAULT_LIMIT`].
+    pub journal_limit: Option<usize>,
 }
 
 /// How long a request body may stall (no byte arriving) by default: a client that never
@@ -57,6 +59,7 @@ impl std::fmt::Debug for AppConfig {
             .field("domains", &self.domains)
             .field("body_read_timeout", &self.body_read_timeout)
             .field("header_read_timeout", &self.header_read_timeout)
+            .field("journal_limit", &self.journal_limit)
             .finish()
     }
 }
@@ -81,11 +84,14 @@ const DRAIN_LIMIT: usize = 64 << 20;
 impl App {
     /// A handler over `service`.
     pub fn new(service: Arc<Service>, config: AppConfig) -> App {
+        let journal_limit = config
+            .journal_limit
+            .unwrap_or(crate::journal::DEFAULT_LIMIT);
         App {
             service,
             config,
             faults: FaultEngine::default(),
-            journal: Journal::default(),
+            journal: Journal::with_limit(journal_limit),
             next_request: AtomicU64::new(1),
             instance: rand::random(),
         }

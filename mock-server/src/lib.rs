@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod alloc;
 pub mod app;
 pub mod auth;
 pub mod aws_chunked;

@@ -7,6 +7,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+// jemalloc, returning freed memory to the system: glibc's arenas kept growing the RSS after
+// each load round's cleanup (see `mock_server::alloc`).
+mock_server::jemalloc_global_allocator!();
+
 /// A mock object store speaking the S3, Huawei OBS and QingStor multipart protocols on one port.
 #[derive(Debug, Parser)]
 #[command(name = "mock-server", version, about)]
@@ -65,6 +69,10 @@ struct Args {
     /// allowed); the connection is then closed.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     body_read_timeout: f64,
+    /// Keep at most this many journal entries (at least 1); older ones are dropped, oldest
+    /// first, and counted (`GET /_mock/health` reports `journal.dropped`).
+    #[arg(long, value_name = "ENTRIES", default_value_t = mock_server::journal::DEFAULT_LIMIT)]
+    journal_limit: usize,
 }
 
 fn read_credentials_file(path: &PathBuf) -> Result<Vec<(String, String)>, String> {
@@ -157,6 +165,10 @@ fn run(args: Args) -> Result<(), String> {
     let stall = std::time::Duration::try_from_secs_f64(args.body_read_timeout)
         .map_err(|e| format!("--body-read-timeout {}: {e}", args.body_read_timeout))?;
     b = b.body_read_timeout(stall);
+    if args.journal_limit == 0 {
+        return Err("--journal-limit expects at least 1 entry, got 0".into());
+    }
+    b = b.journal_limit(args.journal_limit);
     let server = b.start_blocking().map_err(|e| e.to_string())?;
     if let Some(pem) = server.ca_pem() {
         println!("ca-bundle: {}", pem.display());

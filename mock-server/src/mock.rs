@@ -178,6 +178,12 @@ impl MockServerBuilder {
         self.config.header_read_timeout = Some(limit);
         self
     }
+    /// Journal entries kept at most (default [`crate::journal::DEFAULT_LIMIT`], 100,000; at
+    /// least 1): older ones are dropped and counted ([`MockServer::journal_stats`]).
+    pub fn journal_limit(mut self, entries: usize) -> Self {
+        self.config.journal_limit = Some(entries);
+        self
+    }
     /// Installs a fault rule at start (repeatable).
     pub fn fault(mut self, rule: crate::faults::Fault) -> Self {
         self.faults.push(rule);
@@ -427,9 +433,16 @@ impl MockServer {
         true
     }
 
-    /// Every request so far, in order.
+    /// Every request so far, in order (the newest [`journal_limit`](MockServerBuilder::journal_limit)
+    /// of them).
     pub fn journal(&self) -> Vec<crate::journal::JournalEntry> {
         self.app.journal.all()
+    }
+
+    /// How many journal entries are kept, how many were dropped because it was full, and the
+    /// limit.
+    pub fn journal_stats(&self) -> crate::journal::JournalStats {
+        self.app.journal.stats()
     }
 
     /// Adds an expectation, checked by [`verify`](Self::verify) and when the server is dropped

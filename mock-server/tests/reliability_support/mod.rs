@@ -137,15 +137,21 @@ pub async fn state(c: &reqwest::Client, endpoint: &str) -> serde_json::Value {
     serde_json::from_str(&text).expect("state json")
 }
 
-/// Resident set size (KiB) and open file descriptors of a process, from /proc.
-pub fn rss_and_fds(pid: u32) -> (u64, usize) {
+/// A `Vm*:` figure (KiB) of a process from /proc/PID/status, e.g. `"VmRSS"` or `"VmHWM"`
+/// (the peak RSS); 0 if it cannot be read.
+pub fn vm_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss = status
+    status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Resident set size (KiB) and open file descriptors of a process, from /proc.
+pub fn rss_and_fds(pid: u32) -> (u64, usize) {
+    let rss = vm_kib(pid, "VmRSS");
     let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .map(|d| d.count())
         .unwrap_or(0);
