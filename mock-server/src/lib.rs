@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+#[cfg(feature = "jemalloc")]
 pub mod alloc;
 pub mod app;
 pub mod auth;

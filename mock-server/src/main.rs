@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 // jemalloc, returning freed memory to the system: glibc's arenas kept growing the RSS after
 // each load round's cleanup (see `mock_server::alloc`).
+#[cfg(feature = "jemalloc")]
 mock_server::jemalloc_global_allocator!();
 
 /// A mock object store speaking the S3, Huawei OBS and QingStor multipart protocols on one port.
