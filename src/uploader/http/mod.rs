@@ -229,7 +229,7 @@ struct PartDigester {
     part_size: u64,
     in_part: u64,
     total: u64,
-    current: md5::Md5,
+    current: mock_server::checksum::Md5,
     done: Vec<[u8; 16]>,
 }
 
@@ -239,13 +239,12 @@ impl PartDigester {
             part_size: part_size.max(1),
             in_part: 0,
             total: 0,
-            current: md5::Md5::default(),
+            current: mock_server::checksum::Md5::default(),
             done: Vec::new(),
         }
     }
 
     fn update(&mut self, mut data: &[u8]) {
-        use md5::Digest;
         while !data.is_empty() {
             let room = usize::try_from(self.part_size - self.in_part).unwrap_or(usize::MAX);
             let take = room.min(data.len());
@@ -256,7 +255,7 @@ impl PartDigester {
             data = rest;
             if self.in_part == self.part_size {
                 let full = std::mem::take(&mut self.current);
-                self.done.push(full.finalize().into());
+                self.done.push(full.finalize());
                 self.in_part = 0;
             }
         }
@@ -264,9 +263,8 @@ impl PartDigester {
 
     /// The digests; an empty stream is one empty part.
     fn finish(mut self) -> Vec<[u8; 16]> {
-        use md5::Digest;
         if self.in_part > 0 || self.done.is_empty() {
-            self.done.push(self.current.finalize().into());
+            self.done.push(self.current.finalize());
         }
         self.done
     }
