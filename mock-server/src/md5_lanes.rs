@@ -35,7 +35,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use tokio::sync::{oneshot, Notify};
 
 /// Most bytes a stream may have queued and not yet hashed before [`Md5Stream::reserve`] waits.
-pub const QUEUE_LIMIT: usize = 4 << 20;
+pub const QUEUE_LIMIT: usize = 512 << 10;
 
 /// Most streams hashed together in one multi-buffer call (three chains of AVX-512's 16 lanes,
 /// the widest kernel md5-many has).
@@ -290,6 +290,23 @@ fn hash_loop(shared: &Shared) {
                     .wait(lanes)
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
             }
+            // Too few streams have data to share lanes but others are open: give them a
+            // moment to deliver their next chunk (a lone stream is hashed at under half the
+            // per-stream speed of a full batch).
+            let deadline = std::time::Instant::now() + GATHER_WAIT;
+            loop {
+                let ready = lanes.streams.values().filter(|s| s.has_work()).count();
+                let open = lanes.streams.len();
+                let now = std::time::Instant::now();
+                if ready >= MIN_SHARING || open < MIN_SHARING || now >= deadline {
+                    break;
+                }
+                lanes = shared
+                    .work
+                    .wait_timeout(lanes, deadline - now)
+                    .map(|(guard, _)| guard)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+            }
             take_batch(&mut lanes, &mut jobs, &mut done);
         }
         for (tx, state) in done.drain(..) {
@@ -385,6 +402,10 @@ fn take_batch(
 
 /// Fewest streams worth a multi-buffer call; fewer are hashed one by one.
 const MIN_SHARING: usize = 3;
+
+/// Longest the thread waits for more open streams to have data before hashing fewer than
+/// [`MIN_SHARING`] alone.
+const GATHER_WAIT: std::time::Duration = std::time::Duration::from_micros(300);
 
 fn hash_batch(engine: Md5Many, jobs: &mut [Job]) {
     for job in jobs.iter_mut() {
