@@ -334,7 +334,10 @@ impl App {
                 Ok(s) => s,
                 Err(e) => return self.fail(codec, head, e, Some(body), entry).await,
             };
+            // Any digest of the data the server verifies: Content-MD5, a flexible checksum, or
+            // the SHA-256 of a signed payload (x-amz-content-sha256 with a real hash).
             entry.integrity = spec.content_md5.is_some()
+                || spec.sha256.is_some()
                 || spec
                     .checksum
                     .as_ref()

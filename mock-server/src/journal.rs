@@ -59,7 +59,8 @@ pub struct JournalEntry {
     /// ETags the client listed in a complete, by part number (for grading clients).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub completed_parts: Vec<(u32, String)>,
-    /// Whether the request carried Content-MD5 or a flexible checksum.
+    /// Whether the request carried a digest of its data the server verifies: Content-MD5, a
+    /// flexible checksum, or the SHA-256 of a signed payload.
     pub integrity: bool,
     /// The operation took effect (for drops after commit).
     pub committed: bool,

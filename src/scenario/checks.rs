@@ -336,7 +336,7 @@ pub fn grade(expect: &Expectations, ev: &Evidence<'_>) -> Vec<Failure> {
             out.push(fail(
                 "integrity_headers",
                 format!(
-                    "{} UploadPart(s) carried neither Content-MD5 nor a checksum",
+                    "{} UploadPart(s) carried no digest the server verifies (Content-MD5, a checksum or a signed payload hash)",
                     bare.len()
                 ),
                 bare,

@@ -369,7 +369,10 @@ impl Service {
             key,
             object: &record,
         })?;
-        b.objects.insert(key.to_string(), record);
+        let replaced = b.objects.insert(key.to_string(), record);
+        // The replaced object's blobs are deleted (file unlinks) outside the state lock.
+        drop(st);
+        drop(replaced);
         Ok(Output::Put {
             etag,
             checksum: digest.checksum,
@@ -487,7 +490,10 @@ impl Service {
         let b = bucket_mut(&mut st, bucket)?;
         if b.objects.contains_key(key) {
             self.persist(Record::ObjectDeleted { bucket, key })?;
-            b.objects.remove(key);
+            let removed = b.objects.remove(key);
+            // Its blobs are deleted outside the state lock.
+            drop(st);
+            drop(removed);
         }
         Ok(())
     }
@@ -573,7 +579,9 @@ impl Service {
             etag: record.etag.clone(),
             last_modified: record.last_modified,
         };
-        b.objects.insert(key.to_string(), record);
+        let replaced = b.objects.insert(key.to_string(), record);
+        drop(st);
+        drop(replaced);
         Ok(out)
     }
 
@@ -710,7 +718,9 @@ impl Service {
             number,
             part: &part,
         })?;
-        upload.parts.insert(number, part);
+        let replaced = upload.parts.insert(number, part);
+        drop(st);
+        drop(replaced);
         Ok(())
     }
 
@@ -1037,8 +1047,13 @@ impl Service {
             key,
             object: &record,
         })?;
-        b.objects.insert(key.to_string(), record);
-        b.uploads.remove(upload_id);
+        let replaced = b.objects.insert(key.to_string(), record);
+        let finished = b.uploads.remove(upload_id);
+        // The replaced object's blobs and the parts left out of the object are deleted
+        // outside the state lock: one unlink per blob file.
+        drop(st);
+        drop(replaced);
+        drop(finished);
         Ok(Output::Completed {
             bucket: bucket.to_string(),
             key: key.to_string(),
@@ -1057,9 +1072,13 @@ impl Service {
         let mut st = self.lock();
         upload_ref(&st, bucket, key, upload_id)?;
         self.persist(Record::UploadAborted { bucket, upload_id })?;
-        if let Some(b) = st.buckets.get_mut(bucket) {
-            b.uploads.remove(upload_id);
-        }
+        let aborted = st
+            .buckets
+            .get_mut(bucket)
+            .and_then(|b| b.uploads.remove(upload_id));
+        // Its parts' blobs are deleted outside the state lock.
+        drop(st);
+        drop(aborted);
         Ok(())
     }
 
