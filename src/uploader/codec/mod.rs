@@ -176,7 +176,21 @@ pub trait Codec: Send + Sync {
         WireRequest::new(Method::HEAD, object_path(bucket, key), String::new())
     }
     /// Reads the HEAD answer; `None` for 404.
-    fn parse_head(&self, resp: &WireResponse) -> Result<Option<ObjectInfo>, AttemptError>;
+    fn parse_head(&self, resp: &WireResponse) -> Result<Option<ObjectInfo>, AttemptError> {
+        if resp.status.as_u16() == 404 {
+            return Ok(None);
+        }
+        self.expect(resp, &[200])?;
+        object_info(resp).map(Some)
+    }
+    /// `Ok` when the answer's status is one of `ok`, else the error it stands for.
+    fn expect(&self, resp: &WireResponse, ok: &[u16]) -> Result<(), AttemptError> {
+        if ok.contains(&resp.status.as_u16()) {
+            Ok(())
+        } else {
+            Err(self.error_of(resp))
+        }
+    }
     /// Signs the request for time `now` (called right before each attempt is sent).
     fn sign(&self, req: &mut WireRequest, now: SystemTime) -> Result<(), AttemptError>;
 }

@@ -17,7 +17,7 @@ use crate::uploader::config::UploaderConfig;
 use crate::uploader::failure::AttemptError;
 use crate::uploader::integrity::PartData;
 use crate::uploader::remote::{
-    CompleteAck, CompleteRequest, ListedPart, ObjectInfo, PartAck, PartsPage, UploadRef,
+    CompleteAck, CompleteRequest, ListedPart, PartAck, PartsPage, UploadRef,
 };
 
 /// Largest answer document parsed.
@@ -69,14 +69,6 @@ impl QingStorCodec {
             None => (None, None, None),
         };
         service_error(resp, code, message, REQUEST_ID, request_id)
-    }
-
-    fn expect(&self, resp: &WireResponse, ok: &[u16]) -> Result<(), AttemptError> {
-        if ok.contains(&resp.status.as_u16()) {
-            Ok(())
-        } else {
-            Err(self.error(resp))
-        }
     }
 
     fn parse<T: JsonDocument>(&self, resp: &WireResponse) -> Result<T, AttemptError> {
@@ -243,14 +235,6 @@ impl Codec for QingStorCodec {
 
     fn error_of(&self, resp: &WireResponse) -> AttemptError {
         self.error(resp)
-    }
-
-    fn parse_head(&self, resp: &WireResponse) -> Result<Option<ObjectInfo>, AttemptError> {
-        if resp.status.as_u16() == 404 {
-            return Ok(None);
-        }
-        self.expect(resp, &[200])?;
-        super::object_info(resp).map(Some)
     }
 
     fn sign(&self, req: &mut WireRequest, now: SystemTime) -> Result<(), AttemptError> {

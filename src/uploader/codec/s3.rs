@@ -21,7 +21,7 @@ use crate::uploader::failure::{AttemptError, Cause};
 use crate::uploader::integrity::algorithm;
 use crate::uploader::integrity::PartData;
 use crate::uploader::remote::{
-    CompleteAck, CompleteRequest, ListedPart, ObjectInfo, PartAck, PartsPage, UploadRef,
+    CompleteAck, CompleteRequest, ListedPart, PartAck, PartsPage, UploadRef,
 };
 
 /// Largest answer document parsed.
@@ -91,14 +91,6 @@ impl S3Codec {
             None => (None, None, None),
         };
         service_error(resp, code, message, self.request_id_header(), request_id)
-    }
-
-    fn expect(&self, resp: &WireResponse, ok: &[u16]) -> Result<(), AttemptError> {
-        if ok.contains(&resp.status.as_u16()) {
-            Ok(())
-        } else {
-            Err(self.error(resp))
-        }
     }
 
     fn parse<T: XmlDocument>(&self, resp: &WireResponse) -> Result<T, AttemptError> {
@@ -326,14 +318,6 @@ impl Codec for S3Codec {
 
     fn error_of(&self, resp: &WireResponse) -> AttemptError {
         self.error(resp)
-    }
-
-    fn parse_head(&self, resp: &WireResponse) -> Result<Option<ObjectInfo>, AttemptError> {
-        if resp.status.as_u16() == 404 {
-            return Ok(None);
-        }
-        self.expect(resp, &[200])?;
-        super::object_info(resp).map(Some)
     }
 
     fn sign(&self, req: &mut WireRequest, now: SystemTime) -> Result<(), AttemptError> {
