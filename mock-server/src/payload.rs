@@ -30,6 +30,11 @@ pub trait PayloadSource: Send {
     /// Called once after `next_chunk` returned `None`: checks the declared digests
     /// (Content-MD5, x-amz-content-sha256, flexible checksums) and returns what was computed.
     fn finish(self) -> impl Future<Output = Result<PayloadDigest, ServiceError>> + Send;
+    /// The payload length the request declared, if it did (Content-Length, or the decoded
+    /// length of an aws-chunked body): lets a too-large payload be refused before it is read.
+    fn declared_len(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Where a payload's MD5 is computed.

@@ -917,6 +917,28 @@ async fn early_errors_with_large_bodies(backend: Backend) {
         "took {:?}",
         started.elapsed()
     );
+    // A part or object declared larger than 5 GiB is refused from its headers, before a
+    // byte of it is read (S3 answers EntityTooLarge; nobody should stream 5 GiB to learn it).
+    let up = s3.create_upload("early", "huge").await;
+    let too_big = 5u64 * 1024 * 1024 * 1024 + 1;
+    for target in [
+        format!("/early/huge?partNumber=1&uploadId={}", q(&up)),
+        "/early/huge-put".to_string(),
+    ] {
+        let r = common::raw::request(
+            addr,
+            &format!(
+                "PUT {target} HTTP/1.1\r\nHost: {addr}\r\nExpect: 100-continue\r\nContent-Length: {too_big}\r\n"
+            ),
+            b"",
+        )
+        .await;
+        assert_eq!(r.status, 400, "{target}: {}", r.text());
+        let doc = common::Xml::parse(&r.body);
+        assert_eq!(doc.one("Code"), "EntityTooLarge", "{target}");
+        assert_eq!(doc.one("MaxSizeAllowed"), "5368709120", "{target}");
+    }
+    s3.abort("early", "huge", &up).await.ok(204);
     assert_eq!(blob_count(&s3).await, 0);
 }
 

@@ -260,6 +260,10 @@ fn chunked_error(e: crate::aws_chunked::ChunkedError) -> ServiceError {
 }
 
 impl PayloadSource for HttpPayload {
+    fn declared_len(&self) -> Option<u64> {
+        self.spec.declared_len
+    }
+
     async fn next_chunk(&mut self) -> Option<Result<Bytes, ServiceError>> {
         loop {
             if let Some(b) = self.ready.pop_front() {

@@ -388,14 +388,23 @@ impl Service {
         limits: &Limits,
         mut own: Option<&mut checksum::Checksummer>,
     ) -> ServiceResult<(PendingBlob, u64)> {
+        let too_large = || {
+            ServiceError::new(ErrorCode::EntityTooLarge)
+                .field("MaxSizeAllowed", limits.max_part_size.to_string())
+        };
+        if payload
+            .declared_len()
+            .is_some_and(|n| n > limits.max_part_size)
+        {
+            return Err(too_large());
+        }
         let mut blob = PendingBlob::create(&self.store).map_err(ServiceError::internal)?;
         let mut size = 0u64;
         while let Some(chunk) = payload.next_chunk().await {
             let chunk = chunk?;
             size += chunk.len() as u64;
             if size > limits.max_part_size {
-                return Err(ServiceError::new(ErrorCode::EntityTooLarge)
-                    .field("MaxSizeAllowed", limits.max_part_size.to_string()));
+                return Err(too_large());
             }
             if let Some(c) = own.as_deref_mut() {
                 c.update(&chunk);
