@@ -22,14 +22,20 @@ pub use tikv_jemallocator::Jemalloc;
 ///   while no request arrives (without it, purging only happens during later allocations);
 /// - `dirty_decay_ms:1000`: freed pages are returned over about a second (default 10 s);
 /// - `muzzy_decay_ms:0`: returned with `MADV_DONTNEED`, which lowers RSS at once, rather than
-///   `MADV_FREE`, which leaves the pages counted in RSS until the kernel needs them.
+///   `MADV_FREE`, which leaves the pages counted in RSS until the kernel needs them;
+/// - `oversize_threshold:262144`: allocations of 256 KiB or more (hyper's read buffers, the
+///   body chunks queued for hashing) come from jemalloc's arena for large allocations instead
+///   of the arena of whichever thread asked, so the few megabytes freed on one thread are
+///   reused by the next request on another rather than waiting out their decay in each
+///   thread's arena (measured: peak RSS at 8 parts of 8 MiB 59-62 -> 49-51 MiB, of 64 MiB
+///   46-50 -> 40 MiB, same throughput).
 ///
 /// The environment variable `_RJEM_MALLOC_CONF` is read after this and overrides it.
 pub const MALLOC_CONF: &str = malloc_conf!();
 
 macro_rules! malloc_conf {
     () => {
-        "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
+        "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,oversize_threshold:262144"
     };
 }
 use malloc_conf;
