@@ -5,6 +5,12 @@ free loopback port, uploads with each client REPEAT times, prints MB/s and the r
 
 usage: boto3_vs_mpu.py MOCK_SERVER_BIN MPU_BIN [--size 1GiB] [--part-size 8MiB]
                        [--concurrency 8] [--repeat 2] [--store memory|disk]
+                       [--mpu-memory BYTES]
+
+Memory: boto3 holds at most max_in_memory_upload_chunks (10) parts at once, those in flight
+included; `mpu upload` holds what its --memory budget allows (default 256 MiB: the parts in
+flight plus up to twice as many read and hashed ahead). --mpu-memory sets the budget, e.g. part
+size x concurrency for no read-ahead at all.
 """
 import argparse, os, socket, subprocess, sys, tempfile, time, urllib.request
 
@@ -32,6 +38,7 @@ def main():
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--store", default="memory", choices=["memory", "disk"])
+    ap.add_argument("--mpu-memory", default=None, help="mpu's --memory (default: its own default)")
     a = ap.parse_args()
     import boto3
     from boto3.s3.transfer import TransferConfig
@@ -76,11 +83,13 @@ def main():
             t = time.perf_counter()
             subprocess.run([a.mpu, "upload", path, f"s3://bench/mpu-{i}", "--endpoint", endpoint,
                             "--part-size", str(part), "--concurrency", str(a.concurrency),
-                            "--memory", str(part * a.concurrency), "--progress", "none"],
+                            *(["--memory", a.mpu_memory] if a.mpu_memory else []),
+                            "--progress", "none"],
                            env=env, check=True, stdout=subprocess.DEVNULL)
             results["mpu"].append(total / (time.perf_counter() - t) / 1e6)
         b, m = max(results["boto3"]), max(results["mpu"])
-        print(f"{a.size} in {a.part_size} parts at concurrency {a.concurrency}, {a.store} store, best of {a.repeat}")
+        print(f"{a.size} in {a.part_size} parts at concurrency {a.concurrency}, {a.store} store, best of {a.repeat}; "
+              f"mpu --memory {a.mpu_memory or 'default (256MiB)'}")
         print(f"boto3 upload_file: {b:8.1f} MB/s   (runs: {', '.join(f'{x:.1f}' for x in results['boto3'])})")
         print(f"mpu upload:        {m:8.1f} MB/s   (runs: {', '.join(f'{x:.1f}' for x in results['mpu'])})")
         print(f"ratio mpu/boto3:   {m / b:8.2f}x")

@@ -52,9 +52,14 @@ impl ByteBudget {
         self.inner.capacity
     }
 
+    /// The bytes a reservation of `bytes` takes (rounded up to whole KiB).
+    pub fn reservation(&self, bytes: u64) -> u64 {
+        bytes.div_ceil(UNIT) * UNIT
+    }
+
     /// Whether a reservation of `bytes` can ever be granted.
     pub fn fits(&self, bytes: u64) -> bool {
-        bytes.div_ceil(UNIT) * UNIT <= self.inner.capacity
+        self.reservation(bytes) <= self.inner.capacity
     }
 
     /// Waits until `bytes` can be reserved and reserves them. Returns `None` if the request can
@@ -93,6 +98,24 @@ impl BudgetPermit {
     /// Bytes this permit holds (rounded up to whole KiB).
     pub fn bytes(&self) -> u64 {
         self.bytes
+    }
+
+    /// Moves `bytes` (rounded up to whole KiB) of this reservation into a permit of their own,
+    /// so one reservation for several parts can be released part by part. `None` if this
+    /// permit holds fewer.
+    pub fn split_off(&mut self, bytes: u64) -> Option<BudgetPermit> {
+        let units = bytes.div_ceil(UNIT);
+        let moved = units * UNIT;
+        if moved > self.bytes {
+            return None;
+        }
+        let permit = self._permit.split(usize::try_from(units).ok()?)?;
+        self.bytes -= moved;
+        Some(BudgetPermit {
+            _permit: permit,
+            bytes: moved,
+            inner: Arc::clone(&self.inner),
+        })
     }
 }
 
@@ -138,6 +161,25 @@ mod tests {
         assert_eq!(p.bytes(), 1024);
         let z = budget.acquire(0).await.unwrap();
         assert_eq!(z.bytes(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_split_reservation_is_released_piece_by_piece() {
+        let budget = ByteBudget::new(8 * 1024);
+        let mut group = budget.acquire(6 * 1024).await.unwrap();
+        let a = group.split_off(2 * 1024).unwrap();
+        let b = group.split_off(1500).unwrap();
+        assert_eq!((a.bytes(), b.bytes(), group.bytes()), (2048, 2048, 2048));
+        assert!(group.split_off(4096).is_none(), "more than it holds");
+        assert_eq!(budget.in_use(), 6 * 1024);
+        drop(a);
+        assert_eq!(budget.in_use(), 4 * 1024);
+        // The freed bytes are available again while the rest stays reserved.
+        let c = budget.acquire(4 * 1024).await.unwrap();
+        assert_eq!(budget.in_use(), 8 * 1024);
+        drop((b, c, group));
+        assert_eq!(budget.in_use(), 0);
+        assert_eq!(budget.peak(), 8 * 1024);
     }
 
     #[tokio::test]

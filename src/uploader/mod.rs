@@ -54,6 +54,7 @@ pub mod reader;
 pub mod remote;
 pub mod report;
 pub mod retry;
+mod send_order;
 
 #[cfg(test)]
 mod engine_tests;

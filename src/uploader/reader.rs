@@ -59,8 +59,10 @@ pub struct PartReader {
     buffers: Arc<BufferPool>,
 }
 
-/// Most part buffers kept for reuse (beyond the parts in flight they are unmapped).
-const POOLED_BUFFERS: usize = 16;
+/// Most part buffers kept for reuse (more are unmapped). The pool never holds more buffers
+/// than were in use at once, which the memory budget bounds (parts sent plus parts read
+/// ahead); this only caps what an idle reader keeps.
+const POOLED_BUFFERS: usize = 64;
 
 /// Part buffers returned by finished parts, for the next reads.
 ///
@@ -68,7 +70,7 @@ const POOLED_BUFFERS: usize = 16;
 /// threads, would stay in the allocator's arenas and push RSS past the memory budget. Reusing
 /// them spares every part the page faults and zeroing of fresh memory (about 15% of the
 /// uploader's CPU time with 8 MiB parts); the buffers held are only those of parts that were
-/// in flight at once, so the budget still bounds them.
+/// held at once, so the budget still bounds them.
 #[derive(Debug, Default)]
 struct BufferPool {
     free: Mutex<Vec<memmap2::MmapMut>>,
