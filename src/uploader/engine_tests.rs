@@ -71,6 +71,8 @@ struct State {
     in_flight: usize,
     max_in_flight: usize,
     part_calls: u32,
+    /// Part numbers in the order their requests started.
+    part_order: Vec<u32>,
 }
 
 #[derive(Default, Clone)]
@@ -188,6 +190,7 @@ impl Remote for Fake {
             let mut st = self.state.lock().unwrap();
             st.in_flight += 1;
             st.part_calls += 1;
+            st.part_order.push(number);
             st.max_in_flight = st.max_in_flight.max(st.in_flight);
         }
         tokio::time::sleep(Duration::from_millis(3)).await;
@@ -632,6 +635,35 @@ async fn memory_budget_bounds_parts_in_flight_whatever_the_concurrency() {
     assert!(r.peak_memory_bytes <= 4096, "peak {}", r.peak_memory_bytes);
     assert!(r.peak_memory_bytes >= 2048);
     assert_eq!(r.effective_concurrency, 2);
+}
+
+/// With room for more parts than are sent at once, parts are read and hashed ahead (in
+/// groups) but still start on the wire in part order, never more than `concurrency` at once,
+/// and the budget is never exceeded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_read_ahead_still_go_out_in_order() {
+    let fake = Fake::new();
+    let cfg = UploaderConfig {
+        concurrency: 2,
+        part_size: Some(1024),
+        memory_budget: 16 * 1024,
+        ..config()
+    };
+    let (f, data) = file_with(30 * 1024 + 5);
+    let r = upload(&fake, cfg, job(f.path())).await.unwrap();
+    assert_eq!(fake.object("k").unwrap(), data);
+    let st = fake.state.lock().unwrap();
+    let expected: Vec<u32> = (1..=31).collect();
+    assert_eq!(st.part_order, expected);
+    assert_eq!(st.max_in_flight, 2);
+    assert_eq!(r.effective_concurrency, 2);
+    // Read-ahead is capped at twice the concurrency: 6 parts of 1 KiB held at most.
+    assert!(
+        r.peak_memory_bytes <= 6 * 1024,
+        "peak {}",
+        r.peak_memory_bytes
+    );
+    assert!(r.peak_memory_bytes > 2 * 1024, "nothing was read ahead");
 }
 
 #[tokio::test]
