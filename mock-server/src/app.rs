@@ -3,6 +3,7 @@
 
 use crate::admin;
 use crate::auth::{self, CredentialProvider, SignableRequest};
+use crate::checksum::Md5;
 use crate::dialect::{self, Codec, CodecContext, Dialect};
 use crate::error::{ErrorCode, ServiceError};
 use crate::faults::{Action, FaultEngine, Fired, RequestIdentity};
@@ -13,6 +14,7 @@ use crate::http::server::DropConnection;
 use crate::http::RequestHead;
 use crate::journal::{Journal, JournalEntry, PendingEntry};
 use crate::ops::{Limits, Operation, Output};
+use crate::payload::check_content_md5;
 use crate::service::Service;
 use bytes::Bytes;
 use http::StatusCode;
@@ -288,7 +290,17 @@ impl App {
 
         // The operation itself, with the faults that act during it.
         let result = if codec.wants_document(&op) {
-            match read_document(body, self.body_read_timeout()).await {
+            let content_md5 = codec
+                .payload_spec(head)
+                .ok()
+                .and_then(|spec| spec.content_md5);
+            let document = read_document(body, self.body_read_timeout())
+                .await
+                .and_then(|bytes| match &content_md5 {
+                    Some(m) => check_content_md5(m, &Md5::digest(&bytes)).map(|()| bytes),
+                    None => Ok(bytes),
+                });
+            match document {
                 Err(e) => Err(e),
                 Ok(bytes) => match codec.fill_document(&mut op, &bytes) {
                     Err(e) => Err(e),

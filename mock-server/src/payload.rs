@@ -6,7 +6,7 @@
 //! use [`BytesPayload`].
 
 use crate::checksum::{Checksum, ChecksumAlgorithm, Checksummer, Md5};
-use crate::error::ServiceError;
+use crate::error::{ErrorCode, ServiceError};
 use crate::md5_lanes::{Md5Lanes, Md5Stream};
 use bytes::Bytes;
 use std::future::Future;
@@ -34,6 +34,17 @@ pub trait PayloadSource: Send {
     /// length of an aws-chunked body): lets a too-large payload be refused before it is read.
     fn declared_len(&self) -> Option<u64> {
         None
+    }
+}
+
+/// Checks a request's `Content-MD5` value (base64 of the 16 raw bytes) against the MD5 of what
+/// arrived: a malformed value is `InvalidDigest`, another MD5 is `BadDigest` (S3's codes; the
+/// dialect codecs translate them).
+pub fn check_content_md5(header_value: &str, md5: &[u8; 16]) -> Result<(), ServiceError> {
+    match crate::checksum::content_md5_matches(header_value, md5) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ServiceError::new(ErrorCode::BadDigest)),
+        Err(_) => Err(ServiceError::new(ErrorCode::InvalidDigest)),
     }
 }
 

@@ -332,6 +332,22 @@ async fn complete_validation(backend: Backend) {
     let e3 = s3.upload_part("val", "k", &up, 3, &p3).await.ok(200).etag();
     let q1 = format!("\"{e1}\"");
 
+    // A document that is not what its Content-MD5 says is refused before it is read as XML,
+    // and the upload stays open.
+    let doc = complete_xml(&[(1, &e1), (3, &e3)]);
+    for (md5, code) in [
+        (common::digest::md5_b64(b"another document"), "BadDigest"),
+        ("AAAA".to_string(), "InvalidDigest"),
+    ] {
+        s3.req("POST", "/val/k")
+            .query(&format!("uploadId={}", q(&up)))
+            .header("content-md5", &md5)
+            .body(doc.clone())
+            .send()
+            .await
+            .error(400, code);
+    }
+
     // None of these is ever a 200 with an <Error> inside.
     s3.complete("val", "k", &up, &[(2, &e2), (1, &e1)])
         .await

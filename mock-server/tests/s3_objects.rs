@@ -283,6 +283,28 @@ async fn delete_objects(backend: Backend) {
         .ok(200)
         .xml();
     assert_eq!(x.all("Contents/Key"), vec!["e"]);
+    // A document whose Content-MD5 is another body's (or not an MD5) deletes nothing.
+    let body = "<Delete><Object><Key>e</Key></Object></Delete>";
+    for (md5, code) in [
+        (md5_b64(b"something else"), "BadDigest"),
+        ("not-base64!".to_string(), "InvalidDigest"),
+    ] {
+        s3.req("POST", "/del")
+            .query("delete")
+            .header("content-md5", &md5)
+            .body(body)
+            .send()
+            .await
+            .error(400, code);
+    }
+    let x = s3
+        .req("GET", "/del")
+        .query("list-type=2")
+        .send()
+        .await
+        .ok(200)
+        .xml();
+    assert_eq!(x.all("Contents/Key"), vec!["e"]);
     s3.req("POST", "/nosuchbkt")
         .query("delete")
         .body("<Delete><Object><Key>a</Key></Object></Delete>")

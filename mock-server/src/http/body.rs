@@ -4,7 +4,7 @@
 use crate::aws_chunked::{AwsChunkedDecoder, ChunkSignatureMode};
 use crate::checksum::{self, Checksum, ChecksumAlgorithm};
 use crate::error::{ErrorCode, ServiceError};
-use crate::payload::{Digester, PayloadDigest, PayloadSource};
+use crate::payload::{check_content_md5, Digester, PayloadDigest, PayloadSource};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -323,11 +323,7 @@ impl PayloadSource for HttpPayload {
             }
         }
         if let Some(m) = &spec.content_md5 {
-            match checksum::content_md5_matches(m, &digest.md5) {
-                Ok(true) => {}
-                Ok(false) => return Err(ServiceError::new(ErrorCode::BadDigest)),
-                Err(_) => return Err(ServiceError::new(ErrorCode::InvalidDigest)),
-            }
+            check_content_md5(m, &digest.md5)?;
         }
         if let (Some(exp), Some(got)) = (&spec.checksum, &digest.checksum) {
             let sent = exp.value.clone().or_else(|| {
