@@ -46,7 +46,7 @@ pub struct Args {
     /// Parts in flight at most.
     #[arg(long, default_value_t = UploaderConfig::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
-    /// Memory budget for part buffers; parts in flight = min(concurrency, memory / part size), and room for more parts reads and hashes the next ones ahead.
+    /// Memory budget for part buffers; parts in flight = min(concurrency, memory / part size); room for more reads and hashes up to 2 x concurrency parts ahead.
     #[arg(long, default_value = "256MiB", value_parser = parse_size)]
     pub memory: u64,
     /// Additional per-part checksum: none, crc32c, crc64nvme, sha256 (s3 only).

@@ -252,8 +252,8 @@ pub struct UploaderConfig {
     /// Most bytes of part data held in memory at once, whatever the concurrency. Must be at
     /// least the part size: the effective number of parts in flight is
     /// `min(concurrency, memory_budget / part_size)`. Room for more parts than that is used to
-    /// read and hash the next parts ahead, in groups (faster MD5); a budget of
-    /// `concurrency * part_size` holds exactly the parts being sent.
+    /// read and hash up to `2 * concurrency` further parts ahead, in groups (faster MD5); a
+    /// budget of `concurrency * part_size` holds exactly the parts being sent.
     pub memory_budget: u64,
     /// Attempts per request (1 = no retries).
     pub max_attempts: u32,
