@@ -562,7 +562,7 @@ impl<R: Remote> Ctx<R> {
 /// read-ahead is started as one group when there is room for it, leaving the other half ready
 /// for the slots that free meanwhile. Groups are at most `concurrency` parts, which also caps
 /// the read-ahead at twice the concurrency. Without read-ahead, one at a time.
-fn read_ahead_group(parts_fitting: usize, concurrency: usize) -> usize {
+pub(super) fn read_ahead_group(parts_fitting: usize, concurrency: usize) -> usize {
     let concurrency = concurrency.max(1);
     if parts_fitting <= concurrency {
         return 1;

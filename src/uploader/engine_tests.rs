@@ -11,7 +11,7 @@ use bytes::Bytes;
 use md5::{Digest, Md5};
 
 use super::checkpoint::Checkpoint;
-use super::engine::{run, Job};
+use super::engine::{read_ahead_group, run, Job};
 use super::integrity::{multipart_etag, normalize_etag};
 use super::progress::Progress;
 use super::remote::{
@@ -635,6 +635,21 @@ async fn memory_budget_bounds_parts_in_flight_whatever_the_concurrency() {
     assert!(r.peak_memory_bytes <= 4096, "peak {}", r.peak_memory_bytes);
     assert!(r.peak_memory_bytes >= 2048);
     assert_eq!(r.effective_concurrency, 2);
+}
+
+#[test]
+fn read_ahead_groups_are_half_the_room_beyond_the_parts_sent_at_most_concurrency() {
+    // No room beyond the parts being sent: one at a time, as before read-ahead.
+    assert_eq!(read_ahead_group(8, 8), 1);
+    assert_eq!(read_ahead_group(3, 8), 1);
+    assert_eq!(read_ahead_group(9, 8), 1);
+    // Half of the read-ahead room, so the other half stays ready for freed slots.
+    assert_eq!(read_ahead_group(16, 8), 4);
+    // At most `concurrency` parts at once (the engine holds at most 3 x concurrency).
+    assert_eq!(read_ahead_group(24, 8), 8);
+    assert_eq!(read_ahead_group(1000, 8), 8);
+    assert_eq!(read_ahead_group(1000, 1), 1);
+    assert_eq!(read_ahead_group(5, 0), 1, "concurrency 0 counts as 1");
 }
 
 /// With room for more parts than are sent at once, parts are read and hashed ahead (in
