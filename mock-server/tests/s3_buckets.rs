@@ -713,13 +713,7 @@ async fn sigv4_auth(backend: Backend) {
     assert_eq!(r.body, d);
 
     // Nothing refused was stored.
-    let x = s3
-        .req("GET", "/auth")
-        .query("list-type=2")
-        .send()
-        .await
-        .ok(200)
-        .xml();
+    let x = s3.list("auth").await;
     assert_eq!(
         x.all("Contents/Key"),
         vec!["dir/some key+x", "mp", "presigned", "unsigned"]

@@ -62,13 +62,7 @@ async fn full_lifecycle(backend: Backend) {
     }
     // Not visible before completion.
     s3.head("mpu", key).await.ok(404);
-    let x = s3
-        .req("GET", "/mpu")
-        .query("list-type=2")
-        .send()
-        .await
-        .ok(200)
-        .xml();
+    let x = s3.list("mpu").await;
     assert_eq!(x.count("Contents"), 0);
 
     let r = s3
@@ -106,13 +100,7 @@ async fn full_lifecycle(backend: Backend) {
     );
     assert_eq!(h.header("content-type"), Some("application/x-big"));
     assert_eq!(h.header("x-amz-meta-origin"), Some("test suite"));
-    let x = s3
-        .req("GET", "/mpu")
-        .query("list-type=2")
-        .send()
-        .await
-        .ok(200)
-        .xml();
+    let x = s3.list("mpu").await;
     assert_eq!(x.one("Contents/ETag"), format!("\"{want}\""));
     assert_eq!(x.one("Contents/Size"), all.len().to_string());
 

@@ -275,13 +275,7 @@ async fn delete_objects(backend: Backend) {
         .ok(200)
         .xml();
     assert_eq!(x.count("Deleted"), 0);
-    let x = s3
-        .req("GET", "/del")
-        .query("list-type=2")
-        .send()
-        .await
-        .ok(200)
-        .xml();
+    let x = s3.list("del").await;
     assert_eq!(x.all("Contents/Key"), vec!["e"]);
     // A document whose Content-MD5 is another body's (or not an MD5) deletes nothing.
     let body = "<Delete><Object><Key>e</Key></Object></Delete>";
@@ -297,13 +291,7 @@ async fn delete_objects(backend: Backend) {
             .await
             .error(400, code);
     }
-    let x = s3
-        .req("GET", "/del")
-        .query("list-type=2")
-        .send()
-        .await
-        .ok(200)
-        .xml();
+    let x = s3.list("del").await;
     assert_eq!(x.all("Contents/Key"), vec!["e"]);
     s3.req("POST", "/nosuchbkt")
         .query("delete")

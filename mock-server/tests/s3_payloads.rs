@@ -305,13 +305,7 @@ async fn unsigned_trailer(backend: Backend) {
             .send()
             .await;
         assert_eq!(r.status, 400, "{}", r.text());
-        let x = s3
-            .req("GET", "/trl")
-            .query("list-type=2")
-            .send()
-            .await
-            .ok(200)
-            .xml();
+        let x = s3.list("trl").await;
         assert_eq!(x.count("Contents"), 5, "only the good objects: {}", x.raw());
         let st = s3.state().await;
         assert_eq!(st["blob_count"], 5);
@@ -429,13 +423,7 @@ async fn header_checksums(backend: Backend) {
     }
     let st = s3.state().await;
     assert_eq!(st["blob_count"], 5, "refused bodies left nothing behind");
-    let x = s3
-        .req("GET", "/hdr")
-        .query("list-type=2")
-        .send()
-        .await
-        .ok(200)
-        .xml();
+    let x = s3.list("hdr").await;
     assert_eq!(x.count("Contents"), 5);
 }
 

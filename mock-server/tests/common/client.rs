@@ -252,6 +252,16 @@ impl S3 {
             .await
     }
 
+    /// ListObjectsV2 of a bucket (first page), which must succeed.
+    pub async fn list(&self, bucket: &str) -> Xml {
+        self.req("GET", &format!("/{bucket}"))
+            .query("list-type=2")
+            .send()
+            .await
+            .ok(200)
+            .xml()
+    }
+
     /// CompleteMultipartUpload with `(part number, etag as sent)`.
     pub async fn complete(
         &self,
