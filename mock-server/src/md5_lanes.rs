@@ -360,13 +360,19 @@ fn hash_loop(shared: &Shared) {
             let want = lanes.streams.len().min(engine.lanes());
             let deadline = std::time::Instant::now() + GATHER_WAIT;
             loop {
-                let ready: Vec<&Slot> = lanes.streams.values().filter(|s| s.can_share()).collect();
-                let leaving = lanes.streams.values().filter(|s| s.is_leaving()).count();
-                let stalled =
-                    ready.len() >= MIN_SHARING && ready.iter().all(|s| s.queued >= QUEUE_LIMIT);
+                // One pass, no allocation: this runs under the lock at every wake-up.
+                let (mut ready, mut full, mut leaving) = (0, 0, 0);
+                for s in lanes.streams.values() {
+                    if s.can_share() {
+                        ready += 1;
+                        full += usize::from(s.queued >= QUEUE_LIMIT);
+                    } else if s.is_leaving() {
+                        leaving += 1;
+                    }
+                }
+                let stalled = ready >= MIN_SHARING && full == ready;
                 let now = std::time::Instant::now();
-                if want < MIN_SHARING || ready.len() + leaving >= want || stalled || now >= deadline
-                {
+                if want < MIN_SHARING || ready + leaving >= want || stalled || now >= deadline {
                     break;
                 }
                 lanes = shared
