@@ -31,6 +31,10 @@ struct Args {
     /// Do not fsync (faster; a data dir is fsynced by default).
     #[arg(long)]
     no_fsync: bool,
+    /// Bytes of deleted blobs' files kept to be written over by new blobs (disk store; 0 removes
+    /// each at once). Spares the file system a create and an unlink per large part.
+    #[arg(long, value_name = "BYTES", default_value_t = mock_server::store::DEFAULT_RECYCLE_LIMIT)]
+    recycle_limit: u64,
     /// Access key to accept (repeatable, paired with --secret-key). Without keys, any
     /// credentials are accepted; with keys, signatures of all dialects are verified.
     #[arg(long = "access-key", value_name = "AK", requires = "secret_keys")]
@@ -113,6 +117,7 @@ fn run(args: Args) -> Result<(), String> {
     if args.no_fsync {
         b = b.durable(false);
     }
+    b = b.recycle_limit(args.recycle_limit);
     for name in &args.buckets {
         b = b.bucket(name);
     }

@@ -7,7 +7,7 @@ use crate::error::ServiceResult;
 use crate::http::server;
 use crate::http::tls::{self, TlsSource};
 use crate::service::{Service, StateSnapshot};
-use crate::store::{BlobStore, DiskStore, MemoryStore};
+use crate::store::{BlobStore, DiskOptions, DiskStore, MemoryStore};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -65,6 +65,7 @@ pub struct MockServerBuilder {
     listen: SocketAddr,
     store: StoreKind,
     durable: Option<bool>,
+    recycle_limit: u64,
     buckets: Vec<String>,
     credentials: Vec<Credentials>,
     tls: Option<TlsSource>,
@@ -79,6 +80,7 @@ impl Default for MockServerBuilder {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             store: StoreKind::TempDisk,
             durable: None,
+            recycle_limit: crate::store::DEFAULT_RECYCLE_LIMIT,
             buckets: Vec::new(),
             credentials: Vec::new(),
             tls: None,
@@ -114,6 +116,13 @@ impl MockServerBuilder {
     /// temporary one).
     pub fn durable(mut self, durable: bool) -> Self {
         self.durable = Some(durable);
+        self
+    }
+    /// Bytes of deleted blobs' files a disk store keeps to write new blobs over (default
+    /// [`DEFAULT_RECYCLE_LIMIT`](crate::store::DEFAULT_RECYCLE_LIMIT), 1 GiB; 0 removes each
+    /// at once). See [`DiskOptions::recycle_limit`](crate::store::DiskOptions::recycle_limit).
+    pub fn recycle_limit(mut self, bytes: u64) -> Self {
+        self.recycle_limit = bytes;
         self
     }
     /// Create this bucket at start (repeatable).
@@ -240,7 +249,14 @@ impl MockServerBuilder {
                 };
                 let durable = self.durable.unwrap_or(durable_default);
                 Arc::new(
-                    DiskStore::open(&dir, durable).map_err(|e| StartError::Store {
+                    DiskStore::open_with(
+                        &dir,
+                        DiskOptions {
+                            durable,
+                            recycle_limit: self.recycle_limit,
+                        },
+                    )
+                    .map_err(|e| StartError::Store {
                         path: dir.display().to_string(),
                         source: e,
                     })?,

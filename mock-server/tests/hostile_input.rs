@@ -265,13 +265,13 @@ async fn hostile_keys_stay_inside_the_data_dir() {
         .unwrap();
     assert_eq!(r.status(), 400, "a 1,025-byte key is refused");
     assert!(r.text().await.unwrap().contains("KeyTooLong"));
-    // Nothing was written outside <dir>/blobs, <dir>/meta and <dir>/packs.
+    // Nothing was written outside <dir>/blobs, <dir>/free, <dir>/meta and <dir>/packs.
     let mut top: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into())
         .collect();
     top.sort();
-    assert_eq!(top, ["blobs", "meta", "packs"]);
+    assert_eq!(top, ["blobs", "free", "meta", "packs"]);
     for e in std::fs::read_dir(dir.path().join("packs")).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().to_string();
         assert!(

@@ -863,7 +863,7 @@ async fn hostile_keys(backend: Backend) {
     assert_eq!(r.status, 400, "{}", r.text());
 
     // Everything the server wrote is inside the data directory, and only blobs (files and
-    // packs) and metadata.
+    // packs, freed files kept for reuse) and metadata.
     let st = s3.state().await;
     assert_eq!(st["orphan_blobs"], 0);
     drop(s3);
@@ -885,7 +885,7 @@ async fn hostile_keys(backend: Backend) {
                     let top = rel.components().next().expect("component");
                     let top = top.as_os_str().to_string_lossy().into_owned();
                     assert!(
-                        ["blobs", "meta", "packs", "tls"].contains(&top.as_str()),
+                        ["blobs", "free", "meta", "packs", "tls"].contains(&top.as_str()),
                         "unexpected {}",
                         rel.display()
                     );

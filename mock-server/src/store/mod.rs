@@ -12,8 +12,9 @@
 mod disk;
 mod memory;
 mod pack;
+mod recycle;
 
-pub use disk::{DiskStore, PACK_MAX_BLOB};
+pub use disk::{DiskOptions, DiskStore, DEFAULT_RECYCLE_LIMIT, PACK_MAX_BLOB};
 pub use memory::MemoryStore;
 
 use bytes::Bytes;
