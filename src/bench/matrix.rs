@@ -110,7 +110,9 @@ pub struct MatrixConfig {
     pub client: ClientKind,
     /// Bucket (created if missing).
     pub bucket: String,
-    /// Uploader memory budget; `None` gives every cell `part size x concurrency`.
+    /// Uploader memory budget; `None` gives every cell what `mpu upload` uses by default
+    /// ([`UploaderConfig::DEFAULT_MEMORY_BUDGET`], so parts are read ahead as there), or
+    /// `part size x concurrency` where that is more, so every cell reaches its concurrency.
     pub memory_budget: Option<u64>,
     /// Where the test file goes (default: a temporary directory).
     pub work_dir: Option<PathBuf>,
@@ -340,7 +342,7 @@ pub async fn run_matrix_with(
                 ClientKind::Uploader { content_md5 } => {
                     let budget = config
                         .memory_budget
-                        .unwrap_or(part_size.saturating_mul(concurrency as u64));
+                        .unwrap_or_else(|| default_budget(part_size, concurrency));
                     let cfg = UploaderConfig {
                         part_size: Some(part_size),
                         concurrency,
@@ -424,6 +426,14 @@ pub async fn run_matrix_with(
 
 /// Server-side UploadPart durations (ms) of one upload, from the embedded mock's journal; the
 /// lean client's uploads are found as the most recent upload's parts when no id is known.
+/// The uploader's budget for a cell without `--memory`: its default, raised to hold
+/// `concurrency` parts.
+fn default_budget(part_size: u64, concurrency: usize) -> u64 {
+    part_size
+        .saturating_mul(concurrency as u64)
+        .max(UploaderConfig::DEFAULT_MEMORY_BUDGET)
+}
+
 fn part_latencies(server: Option<&MockServer>, upload_id: Option<&str>) -> Vec<f64> {
     let Some(server) = server else {
         return Vec::new();
@@ -456,6 +466,22 @@ mod tests {
         assert_eq!(quantile(&v, 1.0), Some(100.0));
         assert_eq!(quantile(&[7.0], 0.99), Some(7.0));
         assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn cells_get_the_upload_default_budget_or_room_for_their_concurrency() {
+        let default = UploaderConfig::DEFAULT_MEMORY_BUDGET;
+        assert_eq!(
+            default_budget(8 << 20, 8),
+            default,
+            "room to read ahead, as mpu upload"
+        );
+        assert_eq!(
+            default_budget(64 << 20, 16),
+            1 << 30,
+            "16 parts of 64 MiB in flight"
+        );
+        assert_eq!(default_budget(u64::MAX, 2), u64::MAX);
     }
 
     #[tokio::test]

@@ -48,7 +48,8 @@ pub struct Args {
     /// no hashing: measures the server; unsigned, so for the embedded mock or moto).
     #[arg(long, default_value = "uploader", value_parser = ["uploader", "uploader-no-md5", "lean"])]
     pub client: String,
-    /// Uploader memory budget (default: part size x concurrency of each cell).
+    /// Uploader memory budget (default: `mpu upload`'s, 256 MiB, or part size x concurrency
+    /// of the cell where that is more).
     #[arg(long, value_parser = parse_size)]
     pub memory: Option<u64>,
     /// Bucket (created if missing).
