@@ -209,6 +209,23 @@ pub struct CompletePart {
     pub checksum: Option<(ChecksumAlgorithm, String)>,
 }
 
+/// What a complete request asks beyond its part list: conditions, an ETag to set, and the
+/// whole object as the client sees it, checked against what the parts make.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompleteChecks {
+    /// `If-None-Match: *`: fail if the key already holds an object.
+    pub if_none_match_any: bool,
+    /// QingStor lets the client set the final ETag with an `ETag` request header.
+    pub etag_override: Option<String>,
+    /// The object's checksum as the client computed it (S3 `x-amz-checksum-<alg>` on the
+    /// complete): base64, with or without the composite `-N`.
+    pub object_checksum: Option<(ChecksumAlgorithm, String)>,
+    /// The checksum type the client expects (`x-amz-checksum-type`).
+    pub checksum_type: Option<ChecksumType>,
+    /// The object's size the client expects (S3 `x-amz-mp-object-size`).
+    pub object_size: Option<u64>,
+}
+
 /// Paging and grouping parameters of object listings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListObjectsInput {
@@ -355,9 +372,7 @@ pub enum Operation {
         key: String,
         upload_id: String,
         parts: Vec<CompletePart>,
-        if_none_match_any: bool,
-        /// QingStor lets the client set the final ETag with an `ETag` request header.
-        etag_override: Option<String>,
+        checks: CompleteChecks,
     },
     AbortMultipartUpload {
         bucket: String,

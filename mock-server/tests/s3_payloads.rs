@@ -6,7 +6,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::client::{q, Body};
+use common::client::{complete_xml, q, Body};
 use common::digest::{md5_hex, multipart_etag, Alg};
 use common::{builder, obj_path, start, start_with, Backend, AK, MIN_PART, SK};
 use mock_server::aws_chunked::{AwsChunkedEncoder, ChunkSignatureMode};
@@ -768,8 +768,132 @@ async fn full_object_checksums(backend: Backend) {
     }
 }
 
+/// A complete may carry the whole object as the client sees it — `x-amz-checksum-<alg>`,
+/// `x-amz-checksum-type`, `x-amz-mp-object-size` — and S3 refuses it when the parts make
+/// something else, leaving the upload as it was.
+async fn complete_checks_the_whole_object(backend: Backend) {
+    let (_server, s3) = start(backend).await;
+    s3.create_bucket("cks").await.ok(200);
+    let parts = [common::data(M + 1, 7), common::data(9, 8)];
+    let whole = parts.concat();
+    let complete =
+        |key: &'static str, up: String, doc: String, headers: Vec<(&'static str, String)>| {
+            let s3 = &s3;
+            async move {
+                let mut r = s3
+                    .req("POST", &obj_path("cks", key))
+                    .query(&format!("uploadId={}", q(&up)))
+                    .body(doc);
+                for (h, v) in &headers {
+                    r = r.header(h, v);
+                }
+                r.send().await
+            }
+        };
+
+    // FULL_OBJECT CRC32.
+    let up = upload_with(&s3, "full", Alg::Crc32, Some("FULL_OBJECT")).await;
+    let e1 = put_part(&s3, "full", &up, 1, Alg::Crc32, &parts[0]).await;
+    let e2 = put_part(&s3, "full", &up, 2, Alg::Crc32, &parts[1]).await;
+    let doc = complete_xml(&[(1, &e1), (2, &e2)]);
+    let right = Alg::Crc32.b64(&whole);
+    let size = whole.len().to_string();
+    let refused: [(Vec<(&str, String)>, &str); 5] = [
+        (
+            vec![("x-amz-checksum-crc32", Alg::Crc32.b64(&parts[0]))],
+            "BadDigest",
+        ),
+        (
+            vec![("x-amz-checksum-crc32c", Alg::Crc32c.b64(&whole))],
+            "InvalidRequest",
+        ),
+        (
+            vec![("x-amz-checksum-type", "COMPOSITE".into())],
+            "InvalidRequest",
+        ),
+        (
+            vec![("x-amz-mp-object-size", (whole.len() - 1).to_string())],
+            "InvalidRequest",
+        ),
+        (
+            vec![("x-amz-mp-object-size", "lots".into())],
+            "InvalidArgument",
+        ),
+    ];
+    for (headers, code) in refused {
+        let what = format!("{headers:?}");
+        let r = complete("full", up.clone(), doc.clone(), headers).await;
+        assert_eq!(r.status, 400, "{what}: {}", r.text());
+        assert_eq!(r.xml().one("Code"), code, "{what}");
+    }
+    let st = s3.state().await;
+    assert_eq!(st["blob_count"], 2, "the parts are still there");
+    assert_eq!(s3.list("cks").await.count("Contents"), 0, "no object");
+    let r = complete(
+        "full",
+        up,
+        doc,
+        vec![
+            ("x-amz-checksum-crc32", right.clone()),
+            ("x-amz-checksum-type", "FULL_OBJECT".into()),
+            ("x-amz-mp-object-size", size),
+        ],
+    )
+    .await;
+    assert_eq!(r.ok(200).xml().one("ChecksumCRC32"), right);
+    let g = s3.req("GET", &obj_path("cks", "full")).send().await;
+    assert_eq!(g.ok(200).body.as_ref(), whole.as_slice());
+
+    // COMPOSITE SHA256: the value with or without its -N.
+    for (key, with_n) in [("comp-n", true), ("comp", false)] {
+        let up = upload_with(&s3, key, Alg::Sha256, None).await;
+        let e1 = put_part(&s3, key, &up, 1, Alg::Sha256, &parts[0]).await;
+        let e2 = put_part(&s3, key, &up, 2, Alg::Sha256, &parts[1]).await;
+        let doc = complete_with_checksums(&[
+            (1, &e1, Some((Alg::Sha256, Alg::Sha256.b64(&parts[0])))),
+            (2, &e2, Some((Alg::Sha256, Alg::Sha256.b64(&parts[1])))),
+        ]);
+        let want = Alg::Sha256.composite(&[&parts[0], &parts[1]]);
+        let wrong = Alg::Sha256.composite(&[&parts[1], &parts[0]]);
+        let sent = |v: &str| {
+            if with_n {
+                v.to_string()
+            } else {
+                v.split('-').next().unwrap_or(v).to_string()
+            }
+        };
+        let r = complete(
+            key,
+            up.clone(),
+            doc.clone(),
+            vec![("x-amz-checksum-sha256", sent(&wrong))],
+        )
+        .await;
+        assert_eq!(r.status, 400, "{key}: {}", r.text());
+        assert_eq!(r.xml().one("Code"), "BadDigest");
+        let r = complete(key, up, doc, vec![("x-amz-checksum-sha256", sent(&want))]).await;
+        assert_eq!(r.ok(200).xml().one("ChecksumSHA256"), want, "{key}");
+    }
+
+    // An upload created without a checksum has nothing to compare, as on S3.
+    let up = s3.create_upload("cks", "plain").await;
+    let e1 = s3
+        .upload_part("cks", "plain", &up, 1, &parts[0])
+        .await
+        .etag();
+    let r = complete(
+        "plain",
+        up,
+        complete_xml(&[(1, &e1)]),
+        vec![("x-amz-checksum-crc32", Alg::Crc32.b64(b"other"))],
+    )
+    .await;
+    r.ok(200);
+}
+
 both_backends!(
     signed_streaming,
+    complete_checks_the_whole_object,
     unsigned_trailer,
     plain_and_http_chunked_bodies,
     header_checksums,

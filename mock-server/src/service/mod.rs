@@ -943,8 +943,7 @@ impl Service {
         key: &str,
         upload_id: &str,
         parts: &[CompletePart],
-        if_none_match_any: bool,
-        etag_override: Option<&str>,
+        checks: &CompleteChecks,
         limits: &Limits,
     ) -> ServiceResult<Output> {
         let mut st = self.lock();
@@ -1030,18 +1029,26 @@ impl Service {
                 checksum: rec.checksum.clone(),
             });
         }
-        if if_none_match_any && b.objects.contains_key(key) {
+        if checks.if_none_match_any && b.objects.contains_key(key) {
             return Err(ErrorCode::PreconditionFailed.into());
+        }
+        let size: u64 = segments.iter().map(|s| s.len).sum();
+        if let Some(expected) = checks.object_size.filter(|&n| n != size) {
+            return Err(ServiceError::with_message(
+                ErrorCode::InvalidRequest,
+                format!("The provided 'x-amz-mp-object-size' header value {expected} does not match what was computed: {size}"),
+            ));
         }
         let checksum = upload
             .checksum
             .and_then(|(alg, ty)| object_checksum(alg, ty, &segments));
-        let etag = match etag_override {
+        check_object_checksum(upload.checksum, checksum.as_ref(), checks)?;
+        let etag = match checks.etag_override.as_deref() {
             Some(e) if !strip_quotes(e).is_empty() => strip_quotes(e).to_string(),
             _ => checksum::multipart_etag(&md5s),
         };
         let record = ObjectRecord {
-            size: segments.iter().map(|s| s.len).sum(),
+            size,
             etag: etag.clone(),
             last_modified: SystemTime::now(),
             attrs: upload.attrs.clone(),
@@ -1096,6 +1103,58 @@ impl Service {
         let st = self.lock();
         snapshot::take(&st, self.store.stats())
     }
+}
+
+/// Checks the whole-object checksum and type a complete carried against the upload's and what
+/// its parts make. An upload created without a checksum has none to compare, as on S3.
+fn check_object_checksum(
+    upload: Option<(ChecksumAlgorithm, ChecksumType)>,
+    computed: Option<&ObjectChecksum>,
+    checks: &CompleteChecks,
+) -> ServiceResult<()> {
+    let Some((alg, ty)) = upload else {
+        return Ok(());
+    };
+    if let Some(sent) = checks.checksum_type.filter(|&t| t != ty) {
+        return Err(ServiceError::with_message(
+            ErrorCode::InvalidRequest,
+            format!(
+                "The upload was created using the {} checksum mode. The complete request must use the same checksum mode; it asked for {}.",
+                ty.name(),
+                sent.name()
+            ),
+        ));
+    }
+    let (Some((sent_alg, sent)), Some(computed)) = (&checks.object_checksum, computed) else {
+        return Ok(());
+    };
+    if *sent_alg != alg {
+        return Err(ServiceError::with_message(
+            ErrorCode::InvalidRequest,
+            format!(
+                "The upload was created using a {} checksum. The complete request carried a {} checksum of the object.",
+                alg.name().to_ascii_lowercase(),
+                sent_alg.name().to_ascii_lowercase()
+            ),
+        ));
+    }
+    // A composite value may come with or without its `-N` (the number of parts).
+    let matches = match ty {
+        ChecksumType::Composite if !sent.contains('-') => {
+            computed.value.split('-').next() == Some(sent.as_str())
+        }
+        _ => computed.value == *sent,
+    };
+    if !matches {
+        return Err(ServiceError::with_message(
+            ErrorCode::BadDigest,
+            format!(
+                "The {} you specified did not match the calculated checksum.",
+                alg.name()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn object_checksum(

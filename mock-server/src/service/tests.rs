@@ -6,6 +6,11 @@ const SMALL: Limits = Limits {
     ..Limits::S3
 };
 
+/// Completes upload `id` of `bkt/k` with nothing but its part list.
+fn complete(svc: &Service, id: &str, parts: &[CompletePart]) -> ServiceResult<Output> {
+    svc.complete_multipart_upload("bkt", "k", id, parts, &CompleteChecks::default(), &SMALL)
+}
+
 fn md5_hex(data: &[u8]) -> String {
     use md5::{Digest, Md5};
     hex::encode(Md5::digest(data))
@@ -79,60 +84,18 @@ async fn complete_subset_replaced_part_and_cleanup() {
         assert_eq!(svc.snapshot().blob_count, 4, "replaced part freed at once");
 
         // Stale ETag of the replaced part is refused and changes nothing.
-        let err = svc
-            .complete_multipart_upload(
-                "bkt",
-                "k",
-                &id,
-                &[part(1, &e1), part(2, &md5_hex(b"xxxxx"))],
-                false,
-                None,
-                &SMALL,
-            )
-            .unwrap_err();
+        let err = complete(&svc, &id, &[part(1, &e1), part(2, &md5_hex(b"xxxxx"))]).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidPart);
-        let err = svc
-            .complete_multipart_upload(
-                "bkt",
-                "k",
-                &id,
-                &[part(2, &e2), part(1, &e1)],
-                false,
-                None,
-                &SMALL,
-            )
-            .unwrap_err();
+        let err = complete(&svc, &id, &[part(2, &e2), part(1, &e1)]).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidPartOrder);
-        let err = svc
-            .complete_multipart_upload(
-                "bkt",
-                "k",
-                &id,
-                &[part(4, &e4), part(5, &e4)],
-                false,
-                None,
-                &SMALL,
-            )
-            .unwrap_err();
+        let err = complete(&svc, &id, &[part(4, &e4), part(5, &e4)]).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidPart);
-        let err = svc
-            .complete_multipart_upload(
-                "bkt",
-                "k",
-                &id,
-                &[part(4, &e4), part(3, &_e3)],
-                false,
-                None,
-                &SMALL,
-            )
-            .unwrap_err();
+        let err = complete(&svc, &id, &[part(4, &e4), part(3, &_e3)]).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidPartOrder);
         assert_eq!(svc.snapshot().open_uploads(), 1);
 
         let parts = [part(1, &e1), part(2, &e2), part(4, &e4)];
-        let out = svc
-            .complete_multipart_upload("bkt", "k", &id, &parts, false, None, &SMALL)
-            .unwrap();
+        let out = complete(&svc, &id, &parts).unwrap();
         let Output::Completed { etag, .. } = out else {
             panic!("not completed")
         };
@@ -155,9 +118,7 @@ async fn complete_subset_replaced_part_and_cleanup() {
         assert_eq!(snap.orphan_blobs, 0);
 
         // A retried complete answers the same ETag; other uses of the id are NoSuchUpload.
-        let again = svc
-            .complete_multipart_upload("bkt", "k", &id, &parts, false, None, &SMALL)
-            .unwrap();
+        let again = complete(&svc, &id, &parts).unwrap();
         assert!(matches!(again, Output::Completed { etag: e, .. } if e == etag));
         let err = svc.abort_multipart_upload("bkt", "k", &id).unwrap_err();
         assert_eq!(err.code, ErrorCode::NoSuchUpload);
@@ -194,21 +155,10 @@ async fn entity_too_small_only_for_non_last_parts() {
         );
         let e1 = put_part(&svc, &id, 1, b"abc").await;
         let e2 = put_part(&svc, &id, 2, b"defgh").await;
-        let err = svc
-            .complete_multipart_upload(
-                "bkt",
-                "k",
-                &id,
-                &[part(1, &e1), part(2, &e2)],
-                false,
-                None,
-                &SMALL,
-            )
-            .unwrap_err();
+        let err = complete(&svc, &id, &[part(1, &e1), part(2, &e2)]).unwrap_err();
         assert_eq!(err.code, ErrorCode::EntityTooSmall);
         // A single small part is fine: it is the last.
-        svc.complete_multipart_upload("bkt", "k", &id, &[part(1, &e1)], false, None, &SMALL)
-            .unwrap();
+        complete(&svc, &id, &[part(1, &e1)]).unwrap();
         assert_eq!(read_object(&svc, "k"), b"abc");
     }
 }
@@ -295,8 +245,7 @@ async fn disk_state_survives_restart_and_orphans_are_swept() {
     let snap = svc.snapshot();
     assert_eq!(snap.blob_count, 3, "orphan swept at start");
     assert_eq!(snap.orphan_blobs, 0);
-    svc.complete_multipart_upload("bkt", "k", &id, &[part(1, &e1)], false, None, &SMALL)
-        .unwrap();
+    complete(&svc, &id, &[part(1, &e1)]).unwrap();
     drop(svc);
     let svc = open();
     assert_eq!(read_object(&svc, "k"), b"part-one");

@@ -259,12 +259,15 @@ pub(super) fn parse_request(
                     key,
                     upload_id,
                     parts: Vec::new(),
-                    if_none_match_any: head.header("if-none-match").map(str::trim) == Some("*"),
-                    etag_override: head
-                        .header("etag")
-                        .map(str::trim)
-                        .filter(|e| !e.is_empty())
-                        .map(str::to_string),
+                    checks: CompleteChecks {
+                        if_none_match_any: head.header("if-none-match").map(str::trim) == Some("*"),
+                        etag_override: head
+                            .header("etag")
+                            .map(str::trim)
+                            .filter(|e| !e.is_empty())
+                            .map(str::to_string),
+                        ..CompleteChecks::default()
+                    },
                 },
                 (Method::POST, None) => return Err(not_implemented("POST object (form upload)")),
                 _ => return Err(ServiceError::new(ErrorCode::MethodNotAllowed)),

@@ -147,6 +147,42 @@ impl S3Codec {
         }
     }
 
+    /// The whole-object expectations a complete may carry: `x-amz-checksum-<alg>`,
+    /// `x-amz-checksum-type` and `x-amz-mp-object-size`.
+    fn complete_checks(&self, head: &RequestHead) -> Result<CompleteChecks, ServiceError> {
+        let object_checksum = ChecksumAlgorithm::ALL.into_iter().find_map(|alg| {
+            let name = alg.header_name().replacen("x-amz-", self.prefix, 1);
+            head.header(&name).map(|v| (alg, v.trim().to_string()))
+        });
+        let checksum_type = match self.h(head, "checksum-type") {
+            None => None,
+            Some(t) => Some(ChecksumType::from_name(t.trim()).ok_or_else(|| {
+                invalid_arg(
+                    &format!("{}checksum-type", self.prefix),
+                    &t,
+                    "Value for x-amz-checksum-type header is invalid.",
+                )
+            })?),
+        };
+        let object_size = match self.h(head, "mp-object-size") {
+            None => None,
+            Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
+                invalid_arg(
+                    &format!("{}mp-object-size", self.prefix),
+                    &v,
+                    "Value for x-amz-mp-object-size header is invalid.",
+                )
+            })?),
+        };
+        Ok(CompleteChecks {
+            if_none_match_any: head.header("if-none-match").map(str::trim) == Some("*"),
+            etag_override: None,
+            object_checksum,
+            checksum_type,
+            object_size,
+        })
+    }
+
     fn checksum_request(
         &self,
         head: &RequestHead,
@@ -384,8 +420,7 @@ impl S3Codec {
                         key,
                         upload_id,
                         parts: Vec::new(),
-                        if_none_match_any: head.header("if-none-match").map(str::trim) == Some("*"),
-                        etag_override: None,
+                        checks: self.complete_checks(head)?,
                     },
                     (Method::POST, None) => {
                         return Err(not_implemented("POST object (browser form upload)"))
