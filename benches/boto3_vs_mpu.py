@@ -29,6 +29,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def uploaded(s3, key, size):
+    """Checks the object arrived whole, then deletes it: every round starts from the same
+    server state instead of behind gigabytes of earlier rounds (dirty page cache being written
+    back, or memory the machine has never touched)."""
+    got = s3.head_object(Bucket="bench", Key=key)["ContentLength"]
+    if got != size:
+        raise SystemExit(f"{key}: {got} bytes on the mock, expected {size}")
+    s3.delete_object(Bucket="bench", Key=key)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mock_server")
@@ -80,6 +90,7 @@ def main():
             t = time.perf_counter()
             s3.upload_file(path, "bench", f"boto3-{i}", Config=cfg)
             results["boto3"].append(total / (time.perf_counter() - t) / 1e6)
+            uploaded(s3, f"boto3-{i}", total)
             t = time.perf_counter()
             subprocess.run([a.mpu, "upload", path, f"s3://bench/mpu-{i}", "--endpoint", endpoint,
                             "--part-size", str(part), "--concurrency", str(a.concurrency),
@@ -87,6 +98,7 @@ def main():
                             "--progress", "none"],
                            env=env, check=True, stdout=subprocess.DEVNULL)
             results["mpu"].append(total / (time.perf_counter() - t) / 1e6)
+            uploaded(s3, f"mpu-{i}", total)
         b, m = max(results["boto3"]), max(results["mpu"])
         print(f"{a.size} in {a.part_size} parts at concurrency {a.concurrency}, {a.store} store, best of {a.repeat}; "
               f"mpu --memory {a.mpu_memory or 'default (256MiB)'}")
