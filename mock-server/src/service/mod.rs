@@ -399,6 +399,9 @@ impl Service {
             return Err(too_large());
         }
         let mut blob = PendingBlob::create(&self.store).map_err(ServiceError::internal)?;
+        if let Some(n) = payload.declared_len() {
+            blob.expect_len(n);
+        }
         let mut size = 0u64;
         while let Some(chunk) = payload.next_chunk().await {
             let chunk = chunk?;

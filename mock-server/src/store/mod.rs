@@ -38,6 +38,9 @@ pub struct BlobStats {
 pub trait BlobWriter: Send {
     /// Appends bytes. The memory backend keeps the `Bytes` without copying.
     fn write(&mut self, data: Bytes) -> io::Result<()>;
+    /// Tells the writer how long the blob is announced to be (a request's Content-Length),
+    /// so it can reserve room ahead. Only a hint: the blob ends where the writes end.
+    fn expect_len(&mut self, _len: u64) {}
     /// Makes the blob durable (if the store is) and returns its length.
     fn commit(self: Box<Self>) -> io::Result<u64>;
     /// The id the blob will have once committed.
@@ -136,6 +139,12 @@ impl PendingBlob {
         match self.writer.as_mut() {
             Some(w) => w.write(data),
             None => Err(io::Error::other("blob already committed")),
+        }
+    }
+    /// Tells the writer the blob's announced length (see [`BlobWriter::expect_len`]).
+    pub fn expect_len(&mut self, len: u64) {
+        if let Some(w) = self.writer.as_mut() {
+            w.expect_len(len);
         }
     }
     /// Commits and returns the shared handle.
