@@ -493,6 +493,16 @@ pub async fn dispatch_on(
             Operation::GetBucketLocation { bucket } => {
                 svc.head_bucket(bucket).map(|_| Output::Location(None))?
             }
+            Operation::GetObjectAttributes {
+                bucket,
+                key,
+                attributes,
+                max_parts,
+                part_number_marker,
+            } => Output::Attributes(
+                svc.get_object_attributes(bucket, key, *max_parts, *part_number_marker)?,
+                *attributes,
+            ),
             Operation::GetBucketVersioning { bucket } => {
                 svc.head_bucket(bucket).map(|_| Output::Versioning)?
             }

@@ -28,6 +28,7 @@ pub enum OpKind {
     CopyObject,
     GetObject,
     HeadObject,
+    GetObjectAttributes,
     DeleteObject,
     DeleteObjects,
     CreateMultipartUpload,
@@ -59,6 +60,7 @@ impl OpKind {
             CopyObject => "CopyObject",
             GetObject => "GetObject",
             HeadObject => "HeadObject",
+            GetObjectAttributes => "GetObjectAttributes",
             DeleteObject => "DeleteObject",
             DeleteObjects => "DeleteObjects",
             CreateMultipartUpload => "CreateMultipartUpload",
@@ -82,7 +84,7 @@ impl OpKind {
 }
 
 /// Every operation kind.
-pub const ALL_KINDS: [OpKind; 23] = {
+pub const ALL_KINDS: [OpKind; 24] = {
     use OpKind::*;
     [
         ListBuckets,
@@ -98,6 +100,7 @@ pub const ALL_KINDS: [OpKind; 23] = {
         CopyObject,
         GetObject,
         HeadObject,
+        GetObjectAttributes,
         DeleteObject,
         DeleteObjects,
         CreateMultipartUpload,
@@ -320,6 +323,14 @@ pub enum Operation {
         conditions: Conditions,
         checksum_mode: bool,
     },
+    /// S3 GetObjectAttributes: the object's ETag, checksum, parts, storage class and size.
+    GetObjectAttributes {
+        bucket: String,
+        key: String,
+        attributes: AttributeSet,
+        max_parts: usize,
+        part_number_marker: Option<u32>,
+    },
     DeleteObject {
         bucket: String,
         key: String,
@@ -400,6 +411,7 @@ impl Operation {
             O::CopyObject { .. } => OpKind::CopyObject,
             O::GetObject { head: false, .. } => OpKind::GetObject,
             O::GetObject { head: true, .. } => OpKind::HeadObject,
+            O::GetObjectAttributes { .. } => OpKind::GetObjectAttributes,
             O::DeleteObject { .. } => OpKind::DeleteObject,
             O::DeleteObjects { .. } => OpKind::DeleteObjects,
             O::CreateMultipartUpload { .. } => OpKind::CreateMultipartUpload,
@@ -426,6 +438,7 @@ impl Operation {
             | O::PutObject { bucket, .. }
             | O::CopyObject { bucket, .. }
             | O::GetObject { bucket, .. }
+            | O::GetObjectAttributes { bucket, .. }
             | O::DeleteObject { bucket, .. }
             | O::DeleteObjects { bucket, .. }
             | O::CreateMultipartUpload { bucket, .. }
@@ -446,6 +459,7 @@ impl Operation {
             O::PutObject { key, .. }
             | O::CopyObject { key, .. }
             | O::GetObject { key, .. }
+            | O::GetObjectAttributes { key, .. }
             | O::DeleteObject { key, .. }
             | O::CreateMultipartUpload { key, .. }
             | O::UploadPart { key, .. }
@@ -644,6 +658,92 @@ pub struct ObjectBody {
     pub segments: Vec<(Arc<Blob>, u64, u64)>,
 }
 
+/// Which attributes a GetObjectAttributes asked for (`x-amz-object-attributes`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AttributeSet {
+    /// `ETag`.
+    pub etag: bool,
+    /// `Checksum`.
+    pub checksum: bool,
+    /// `ObjectParts`.
+    pub object_parts: bool,
+    /// `StorageClass`.
+    pub storage_class: bool,
+    /// `ObjectSize`.
+    pub object_size: bool,
+}
+
+impl AttributeSet {
+    /// Parses the comma-separated attribute names; `None` if one is unknown. An empty list is
+    /// an empty set.
+    pub fn parse(list: &str) -> Option<AttributeSet> {
+        let mut set = AttributeSet::default();
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let flag = match name.to_ascii_lowercase().as_str() {
+                "etag" => &mut set.etag,
+                "checksum" => &mut set.checksum,
+                "objectparts" => &mut set.object_parts,
+                "storageclass" => &mut set.storage_class,
+                "objectsize" => &mut set.object_size,
+                _ => return None,
+            };
+            *flag = true;
+        }
+        Some(set)
+    }
+
+    /// Whether nothing was asked for.
+    pub fn is_empty(&self) -> bool {
+        *self == AttributeSet::default()
+    }
+}
+
+/// A part of a stored multipart object, as GetObjectAttributes lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectPart {
+    /// Part number (its position in the object, from 1).
+    pub number: u32,
+    /// Size in bytes.
+    pub size: u64,
+    /// The part's checksum, if the upload had an algorithm.
+    pub checksum: Option<Checksum>,
+}
+
+/// A page of a multipart object's parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectParts {
+    /// How many parts the object has.
+    pub parts_count: u32,
+    /// Marker as requested (0 if none).
+    pub part_number_marker: u32,
+    /// Last part number of this page.
+    pub next_part_number_marker: Option<u32>,
+    /// Page size used.
+    pub max_parts: usize,
+    /// More parts follow.
+    pub is_truncated: bool,
+    /// The parts of this page. Empty when the parts carry no checksum: S3 lists parts only
+    /// for objects uploaded with an additional checksum.
+    pub parts: Vec<ObjectPart>,
+}
+
+/// What GetObjectAttributes answers (every attribute; the codec writes those asked for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectAttributesInfo {
+    /// ETag without quotes.
+    pub etag: String,
+    /// Last modification time.
+    pub last_modified: SystemTime,
+    /// Size in bytes.
+    pub size: u64,
+    /// Storage class, if one was set.
+    pub storage_class: Option<String>,
+    /// The whole object's checksum, if it has one.
+    pub checksum: Option<ObjectChecksum>,
+    /// The parts, for an object assembled by a multipart upload.
+    pub parts: Option<ObjectParts>,
+}
+
 /// A result of a DeleteObjects entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeleteOutcome {
@@ -673,6 +773,7 @@ pub enum Output {
         last_modified: SystemTime,
     },
     Object(ObjectBody),
+    Attributes(ObjectAttributesInfo, AttributeSet),
     Deleted(Vec<DeleteOutcome>),
     Initiated {
         bucket: String,

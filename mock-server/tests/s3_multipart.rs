@@ -4,7 +4,7 @@
 mod common;
 
 use common::client::{complete_xml, q};
-use common::digest::{md5_hex, multipart_etag};
+use common::digest::{md5_hex, multipart_etag, Alg};
 use common::{builder, obj_path, start, start_with, Backend, MIN_PART};
 
 const M: usize = MIN_PART as usize;
@@ -861,8 +861,162 @@ async fn list_multipart_uploads(backend: Backend) {
         .error(400, "InvalidArgument");
 }
 
+/// GetObjectAttributes (`GET ?attributes`): what a multipart object is made of, paged, with
+/// only the attributes asked for.
+async fn object_attributes(backend: Backend) {
+    let (_server, s3) = start(backend).await;
+    s3.create_bucket("attr").await.ok(200);
+    let attributes = |key: &str, asked: &str, extra: &[(&str, &str)]| {
+        let mut r = s3
+            .req("GET", &obj_path("attr", key))
+            .query("attributes")
+            .header("x-amz-object-attributes", asked);
+        for (h, v) in extra {
+            r = r.header(h, v);
+        }
+        r.send()
+    };
+    let parts = [
+        common::data(M, 1),
+        common::data(M + 1, 2),
+        common::data(5, 3),
+    ];
+
+    // Without additional checksums: the count, no Part elements, no Checksum.
+    let up = s3.create_upload("attr", "plain").await;
+    let mut etags = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        etags.push(
+            s3.upload_part("attr", "plain", &up, i as u32 + 1, p)
+                .await
+                .etag(),
+        );
+    }
+    let listed: Vec<(u32, &str)> = (1..).zip(etags.iter().map(String::as_str)).collect();
+    s3.complete("attr", "plain", &up, &listed).await.ok(200);
+    let r = attributes(
+        "plain",
+        "ETag,Checksum,ObjectParts,StorageClass,ObjectSize",
+        &[],
+    )
+    .await;
+    assert!(r.header("last-modified").is_some());
+    let x = r.ok(200).xml();
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    assert_eq!(
+        x.one("ETag"),
+        multipart_etag(&refs),
+        "unquoted, as S3 writes it here"
+    );
+    assert_eq!(x.one("ObjectSize"), (2 * M + 6).to_string());
+    assert_eq!(x.one("StorageClass"), "STANDARD");
+    assert_eq!(x.one("ObjectParts/PartsCount"), "3");
+    assert_eq!(x.one("ObjectParts/IsTruncated"), "false");
+    assert_eq!(x.one("ObjectParts/MaxParts"), "1000");
+    assert_eq!(
+        x.count("ObjectParts/Part"),
+        0,
+        "parts are listed only with checksums"
+    );
+    assert_eq!(x.get("Checksum/ChecksumType"), None);
+
+    // Only what is asked for.
+    let x = attributes("plain", "ObjectSize", &[]).await.ok(200).xml();
+    assert_eq!(x.one("ObjectSize"), (2 * M + 6).to_string());
+    assert_eq!(x.get("ETag"), None);
+    assert_eq!(x.get("ObjectParts/PartsCount"), None);
+
+    // With SHA-256 part checksums: the parts, paged, and the composite checksum.
+    let r = s3
+        .req("POST", &obj_path("attr", "sha"))
+        .query("uploads")
+        .header("x-amz-checksum-algorithm", "SHA256")
+        .send()
+        .await;
+    let up = r.ok(200).xml().one("UploadId").to_string();
+    let mut doc = String::from("<CompleteMultipartUpload>");
+    for (i, p) in parts.iter().enumerate() {
+        let sum = Alg::Sha256.b64(p);
+        let etag = s3
+            .req("PUT", &obj_path("attr", "sha"))
+            .query(&format!("partNumber={}&uploadId={}", i + 1, q(&up)))
+            .header("x-amz-checksum-sha256", &sum)
+            .body(p.clone())
+            .send()
+            .await
+            .ok(200)
+            .etag();
+        doc.push_str(&format!(
+            "<Part><PartNumber>{}</PartNumber><ETag>{etag}</ETag><ChecksumSHA256>{sum}</ChecksumSHA256></Part>",
+            i + 1
+        ));
+    }
+    doc.push_str("</CompleteMultipartUpload>");
+    s3.req("POST", &obj_path("attr", "sha"))
+        .query(&format!("uploadId={}", q(&up)))
+        .body(doc)
+        .send()
+        .await
+        .ok(200);
+    let all = "ObjectParts,Checksum";
+    let x = attributes("sha", all, &[("x-amz-max-parts", "2")])
+        .await
+        .ok(200)
+        .xml();
+    assert_eq!(x.one("ObjectParts/PartsCount"), "3");
+    assert_eq!(x.one("ObjectParts/IsTruncated"), "true");
+    assert_eq!(x.one("ObjectParts/MaxParts"), "2");
+    assert_eq!(x.one("ObjectParts/NextPartNumberMarker"), "2");
+    assert_eq!(x.all("ObjectParts/Part/PartNumber"), ["1", "2"]);
+    assert_eq!(
+        x.all("ObjectParts/Part/Size"),
+        [M.to_string(), (M + 1).to_string()]
+    );
+    assert_eq!(
+        x.all("ObjectParts/Part/ChecksumSHA256"),
+        [Alg::Sha256.b64(&parts[0]), Alg::Sha256.b64(&parts[1])]
+    );
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    assert_eq!(
+        x.one("Checksum/ChecksumSHA256"),
+        Alg::Sha256.composite(&refs)
+    );
+    assert_eq!(x.one("Checksum/ChecksumType"), "COMPOSITE");
+    let page = [("x-amz-max-parts", "2"), ("x-amz-part-number-marker", "2")];
+    let x = attributes("sha", all, &page).await.ok(200).xml();
+    assert_eq!(x.all("ObjectParts/Part/PartNumber"), ["3"]);
+    assert_eq!(x.one("ObjectParts/IsTruncated"), "false");
+    assert_eq!(x.one("ObjectParts/PartNumberMarker"), "2");
+
+    // A plain PUT object has no parts to report.
+    s3.put("attr", "single", b"hello").await.ok(200);
+    let x = attributes("single", "ObjectParts,ObjectSize", &[])
+        .await
+        .ok(200)
+        .xml();
+    assert_eq!(x.one("ObjectSize"), "5");
+    assert_eq!(x.get("ObjectParts/PartsCount"), None);
+
+    // Refusals.
+    s3.req("GET", &obj_path("attr", "plain"))
+        .query("attributes")
+        .send()
+        .await
+        .error(400, "InvalidArgument");
+    attributes("plain", "ETag,Colour", &[])
+        .await
+        .error(400, "InvalidArgument");
+    attributes("plain", "ETag", &[("x-amz-max-parts", "-1")])
+        .await
+        .error(400, "InvalidArgument");
+    attributes("nothing-here", "ETag", &[])
+        .await
+        .error(404, "NoSuchKey");
+}
+
 both_backends!(
     full_lifecycle,
+    object_attributes,
     part_number_range,
     reupload_replaces_part,
     complete_subset_with_gaps,

@@ -376,6 +376,42 @@ def list_parts_paging():
         abort_quietly(key, uid)
 
 
+@suite.check("get_object_attributes_parts", needs=["create_bucket"])
+def get_object_attributes_parts():
+    key = "attr/sha.bin"
+    uid = new_upload(key, ChecksumAlgorithm="SHA256")
+    bodies = [random_bytes(MIN_PART, 61), random_bytes(MIN_PART + 5, 62), b"tail"]
+    try:
+        parts = []
+        for n, body in enumerate(bodies, 1):
+            r = s3.upload_part(Bucket=BUCKET, Key=key, UploadId=uid, PartNumber=n, Body=body,
+                               ChecksumAlgorithm="SHA256")
+            parts.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumSHA256": r["ChecksumSHA256"]})
+        done = s3.complete_multipart_upload(Bucket=BUCKET, Key=key, UploadId=uid,
+                                            MultipartUpload={"Parts": parts})
+    except Exception:
+        abort_quietly(key, uid)
+        raise
+    every = ["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]
+    r = s3.get_object_attributes(Bucket=BUCKET, Key=key, ObjectAttributes=every, MaxParts=2)
+    expect_eq(r.get("ETag"), done["ETag"].strip('"'), "GetObjectAttributes ETag (unquoted)")
+    expect_eq(r.get("ObjectSize"), sum(map(len, bodies)), "GetObjectAttributes ObjectSize")
+    expect_eq(r.get("StorageClass"), "STANDARD", "GetObjectAttributes StorageClass")
+    expect_eq(r.get("Checksum", {}).get("ChecksumType"), "COMPOSITE",
+              "GetObjectAttributes Checksum type")
+    op = r.get("ObjectParts", {})
+    got = (op.get("TotalPartsCount"), op.get("IsTruncated"), op.get("NextPartNumberMarker"),
+           [(p["PartNumber"], p["Size"], p.get("ChecksumSHA256")) for p in op.get("Parts", [])])
+    want = (3, True, 2, [(n, len(bodies[n - 1]), parts[n - 1]["ChecksumSHA256"]) for n in (1, 2)])
+    expect_eq(got, want, "GetObjectAttributes first page (count, truncated, next marker, parts)")
+    r = s3.get_object_attributes(Bucket=BUCKET, Key=key, ObjectAttributes=["ObjectParts"],
+                                 MaxParts=2, PartNumberMarker=2)
+    op = r.get("ObjectParts", {})
+    expect_eq(([p["PartNumber"] for p in op.get("Parts", [])], op.get("IsTruncated")),
+              ([3], False), "GetObjectAttributes second page")
+    s3.delete_object(Bucket=BUCKET, Key=key)
+
+
 @suite.check("list_multipart_uploads", needs=["create_bucket"])
 def list_multipart_uploads():
     created = []  # (key, upload id) in creation order

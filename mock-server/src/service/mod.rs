@@ -428,11 +428,7 @@ impl Service {
         checksum_mode: bool,
     ) -> ServiceResult<ObjectBody> {
         let st = self.lock();
-        let b = bucket_ref(&st, bucket)?;
-        let o = b
-            .objects
-            .get(key)
-            .ok_or_else(|| ServiceError::new(ErrorCode::NoSuchKey).field("Key", key))?;
+        let o = object_ref(&st, bucket, key)?;
         check_conditions(conditions, &o.etag, o.last_modified, true)?;
         if range.is_some() && part_number.is_some() {
             return Err(ServiceError::with_message(
@@ -493,6 +489,53 @@ impl Service {
             parts_count,
             checksum,
             segments: segments_range(&o.segments, off, len),
+        })
+    }
+
+    /// An object's attributes (S3 GetObjectAttributes): ETag, size, storage class, checksum,
+    /// and for a multipart object a page of its parts after `marker`.
+    pub fn get_object_attributes(
+        &self,
+        bucket: &str,
+        key: &str,
+        max_parts: usize,
+        marker: Option<u32>,
+    ) -> ServiceResult<ObjectAttributesInfo> {
+        let st = self.lock();
+        let o = object_ref(&st, bucket, key)?;
+        let parts = o.parts_count.map(|count| {
+            let max = max_parts.min(MAX_PAGE);
+            let from = marker.unwrap_or(0);
+            // S3 lists the parts only of objects uploaded with an additional checksum.
+            let listed = o.segments.iter().all(|s| s.checksum.is_some());
+            let page: Vec<ObjectPart> = (1u32..)
+                .zip(&o.segments)
+                .filter(|(n, _)| *n > from)
+                .take(max)
+                .filter(|_| listed)
+                .map(|(number, s)| ObjectPart {
+                    number,
+                    size: s.len,
+                    checksum: s.checksum.clone(),
+                })
+                .collect();
+            let next = page.last().map(|p| p.number);
+            ObjectParts {
+                parts_count: count,
+                part_number_marker: from,
+                next_part_number_marker: next,
+                max_parts: max,
+                is_truncated: next.is_some_and(|n| n < count),
+                parts: page,
+            }
+        });
+        Ok(ObjectAttributesInfo {
+            etag: o.etag.clone(),
+            last_modified: o.last_modified,
+            size: o.size,
+            storage_class: o.attrs.storage_class.clone(),
+            checksum: o.checksum.clone(),
+            parts,
         })
     }
 
@@ -1225,11 +1268,15 @@ fn upload_mut<'a>(
         .ok_or_else(|| no_such_upload(id))
 }
 
-fn source_object<'a>(st: &'a State, source: &CopySource) -> ServiceResult<&'a ObjectRecord> {
-    bucket_ref(st, &source.bucket)?
+fn object_ref<'a>(st: &'a State, bucket: &str, key: &str) -> ServiceResult<&'a ObjectRecord> {
+    bucket_ref(st, bucket)?
         .objects
-        .get(&source.key)
-        .ok_or_else(|| ServiceError::new(ErrorCode::NoSuchKey).field("Key", source.key.clone()))
+        .get(key)
+        .ok_or_else(|| ServiceError::new(ErrorCode::NoSuchKey).field("Key", key))
+}
+
+fn source_object<'a>(st: &'a State, source: &CopySource) -> ServiceResult<&'a ObjectRecord> {
+    object_ref(st, &source.bucket, &source.key)
 }
 
 type Page<'a, T> = (Vec<(&'a str, T)>, Vec<String>, bool, Option<String>);

@@ -154,7 +154,10 @@ pub(super) fn render(head: &RequestHead, op: &Operation, out: Output) -> Respons
             | Operation::AbortMultipartUpload { .. } => ok(StatusCode::NO_CONTENT).empty(),
             _ => ok(StatusCode::OK).empty(),
         },
-        Output::ApiVersion | Output::Location(_) | Output::Versioning => ok(StatusCode::OK).empty(),
+        // QingStor has no GetObjectAttributes; its codec never parses one.
+        Output::ApiVersion | Output::Location(_) | Output::Versioning | Output::Attributes(..) => {
+            ok(StatusCode::OK).empty()
+        }
         Output::Buckets(list) => {
             let scheme = if head.tls { "https" } else { "http" };
             let zone = zone(head);

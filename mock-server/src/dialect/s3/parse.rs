@@ -37,7 +37,6 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "ownershipControls",
     "publicAccessBlock",
     "intelligent-tiering",
-    "attributes",
     "policyStatus",
     "session",
     "metadataTable",
@@ -180,6 +179,53 @@ impl S3Codec {
             object_checksum,
             checksum_type,
             object_size,
+        })
+    }
+
+    /// GetObjectAttributes: the attributes asked for in `x-amz-object-attributes`, the page of
+    /// parts in `x-amz-max-parts` and `x-amz-part-number-marker`.
+    fn object_attributes(
+        &self,
+        head: &RequestHead,
+        bucket: String,
+        key: String,
+    ) -> Result<Operation, ServiceError> {
+        let name = format!("{}object-attributes", self.prefix);
+        let list = self.h(head, "object-attributes").unwrap_or_default();
+        let attributes = AttributeSet::parse(&list)
+            .ok_or_else(|| invalid_arg(&name, &list, "Invalid attribute name specified."))?;
+        if attributes.is_empty() {
+            return Err(invalid_arg(
+                &name,
+                "",
+                "The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty",
+            ));
+        }
+        let number = |suffix: &str| -> Result<Option<i64>, ServiceError> {
+            match self.h(head, suffix) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        invalid_arg(
+                            &format!("{}{suffix}", self.prefix),
+                            &v,
+                            format!("Provided {suffix} not an integer or within integer range"),
+                        )
+                    }),
+            }
+        };
+        Ok(Operation::GetObjectAttributes {
+            bucket,
+            key,
+            attributes,
+            max_parts: number("max-parts")?.map_or(1000, |n| n.min(1000) as usize),
+            part_number_marker: number("part-number-marker")?
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
         })
     }
 
@@ -381,6 +427,9 @@ impl S3Codec {
                             key,
                         },
                     },
+                    (Method::GET, None) if flag("attributes") => {
+                        self.object_attributes(head, bucket, key)?
+                    }
                     (Method::GET, Some(upload_id)) => Operation::ListParts {
                         bucket,
                         key,

@@ -36,6 +36,60 @@ fn checksum_fields(c: Option<(ChecksumAlgorithm, String)>) -> ChecksumFields {
     out
 }
 
+/// The GetObjectAttributes document with the attributes asked for.
+fn attributes_doc(
+    a: ObjectAttributesInfo,
+    asked: AttributeSet,
+) -> wire::GetObjectAttributesResponse {
+    let checksum = a.checksum.filter(|_| asked.checksum).map(|c| {
+        let [c32, c32c, c64, s1, s256] = checksum_fields(Some((c.algorithm, c.value)));
+        wire::AttributesChecksum {
+            checksum_crc32: c32,
+            checksum_crc32c: c32c,
+            checksum_crc64nvme: c64,
+            checksum_sha1: s1,
+            checksum_sha256: s256,
+            checksum_type: Some(c.checksum_type.name().to_string()),
+        }
+    });
+    let object_parts = a
+        .parts
+        .filter(|_| asked.object_parts)
+        .map(|p| wire::AttributesParts {
+            is_truncated: p.is_truncated,
+            max_parts: p.max_parts as u32,
+            next_part_number_marker: p.next_part_number_marker.map(i64::from),
+            part_number_marker: i64::from(p.part_number_marker),
+            parts_count: Some(p.parts_count),
+            parts: p
+                .parts
+                .into_iter()
+                .map(|part| {
+                    let [c32, c32c, c64, s1, s256] =
+                        checksum_fields(part.checksum.map(|c| (c.algorithm, c.to_base64())));
+                    wire::AttributesPart {
+                        checksum_crc32: c32,
+                        checksum_crc32c: c32c,
+                        checksum_crc64nvme: c64,
+                        checksum_sha1: s1,
+                        checksum_sha256: s256,
+                        part_number: i64::from(part.number),
+                        size: part.size,
+                    }
+                })
+                .collect(),
+        });
+    wire::GetObjectAttributesResponse {
+        etag: asked.etag.then_some(a.etag),
+        checksum,
+        object_parts,
+        storage_class: asked
+            .storage_class
+            .then(|| a.storage_class.unwrap_or_else(|| "STANDARD".into())),
+        object_size: asked.object_size.then_some(a.size),
+    }
+}
+
 fn url_encode(s: &str) -> String {
     crate::auth::encoding::uri_encode(s.as_bytes(), true)
 }
@@ -409,6 +463,12 @@ pub(super) fn render(codec: &S3Codec, head: &RequestHead, op: &Operation, out: O
                 },
             ))
         }
+        Output::Attributes(a, asked) => ok(StatusCode::OK)
+            .header("last-modified", http_date(a.last_modified))
+            .xml(doc(
+                "GetObjectAttributesResponse",
+                &attributes_doc(a, asked),
+            )),
         Output::Parts(l) => {
             let r = wire::ListPartsResult {
                 bucket: l.bucket,

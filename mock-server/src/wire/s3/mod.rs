@@ -10,6 +10,7 @@
 //! Responses: [`InitiateMultipartUploadResult`], [`CopyPartResult`], [`CopyObjectResult`],
 //! [`ListPartsResult`], [`ListMultipartUploadsResult`], [`CompleteMultipartUploadResult`],
 //! [`ListBucketResult`] (V1 and V2), [`ListVersionsResult`], [`ListAllMyBucketsResult`],
+//! [`GetObjectAttributesResponse`],
 //! [`LocationConstraint`], [`VersioningConfiguration`], [`DeleteResult`], [`ErrorDocument`].
 //!
 //! Timestamps are pre-formatted strings; use [`crate::wire::time::iso8601`].
@@ -31,6 +32,7 @@
 //! assert_eq!(root_element(body, 1 << 20).unwrap(), "Error");
 //! ```
 
+mod attributes;
 mod bucket;
 mod common;
 mod delete;
@@ -39,6 +41,9 @@ mod error_doc;
 mod listing;
 mod multipart;
 
+pub use attributes::{
+    AttributesChecksum, AttributesPart, AttributesParts, GetObjectAttributesResponse,
+};
 pub use bucket::{CreateBucketConfiguration, LocationConstraint, VersioningConfiguration};
 pub use common::{CommonPrefix, Owner};
 pub use delete::{Delete, DeleteError, DeleteResult, DeletedObject, ObjectIdentifier};
@@ -105,6 +110,7 @@ xml_document!(
     ListVersionsResult,
     ListAllMyBucketsResult,
     DeleteResult,
+    GetObjectAttributesResponse,
 );
 
 impl XmlDocument for ErrorDocument {
