@@ -48,6 +48,10 @@ pub fn check_content_md5(header_value: &str, md5: &[u8; 16]) -> Result<(), Servi
     }
 }
 
+/// Payloads at least this long have their MD5 computed by the shared multi-buffer engine
+/// ([`crate::md5_lanes`]); shorter ones inline, without a hop to the hashing thread.
+pub const LANES_MIN_LEN: u64 = 256 << 10;
+
 /// Where a payload's MD5 is computed.
 enum Md5Sink {
     /// In the caller, as the bytes come (small payloads: no thread hop).
@@ -80,6 +84,15 @@ impl Digester {
         Digester {
             md5: Md5Sink::Lanes(Md5Lanes::global().stream()),
             ..Digester::new(algorithm)
+        }
+    }
+    /// Starts digesting a payload of `len` bytes (if known): with the multi-buffer engine from
+    /// [`LANES_MIN_LEN`] on, inline below it or when the length is unknown.
+    pub fn for_len(len: Option<u64>, algorithm: Option<ChecksumAlgorithm>) -> Self {
+        if len.is_some_and(|n| n >= LANES_MIN_LEN) {
+            Digester::with_lanes(algorithm)
+        } else {
+            Digester::new(algorithm)
         }
     }
     /// Waits until the MD5 engine can take more bytes (immediate when hashing inline).

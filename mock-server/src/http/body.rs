@@ -43,10 +43,6 @@ pub struct PayloadSpec {
     pub expect_continue: bool,
 }
 
-/// Payloads at least this long have their MD5 computed by the shared multi-buffer engine
-/// ([`crate::md5_lanes`]); shorter ones inline, without a hop to the hashing thread.
-const LANES_MIN_LEN: u64 = 256 << 10;
-
 /// Most bytes of an unread request body read (and discarded) after an early answer.
 const DRAIN_LIMIT: u64 = 64 << 20;
 /// Longest time spent draining an unread request body after an early answer.
@@ -97,14 +93,10 @@ impl HttpPayload {
             body: Some(body),
             polled: false,
             ended: false,
-            digest: {
-                let algorithm = spec.checksum.as_ref().map(|c| c.algorithm);
-                if spec.declared_len.is_some_and(|n| n >= LANES_MIN_LEN) {
-                    Digester::with_lanes(algorithm)
-                } else {
-                    Digester::new(algorithm)
-                }
-            },
+            digest: Digester::for_len(
+                spec.declared_len,
+                spec.checksum.as_ref().map(|c| c.algorithm),
+            ),
             sha256: spec.sha256.map(|_| Sha256::new()),
             spec,
             decoder,

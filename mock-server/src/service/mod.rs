@@ -5,6 +5,7 @@
 //! streams. A part is streamed into a new blob first and attached under the lock afterwards;
 //! if its upload was aborted or completed meanwhile, the new blob is simply dropped.
 
+mod copy_payload;
 pub mod model;
 mod persist;
 mod snapshot;
@@ -15,9 +16,8 @@ pub use snapshot::{BucketState, ObjectState, PartState, StateSnapshot, UploadSta
 use crate::checksum::{self, Checksum, ChecksumAlgorithm};
 use crate::error::{ErrorCode, ServiceError, ServiceResult};
 use crate::ops::*;
-use crate::payload::{BytesPayload, PayloadSource};
+use crate::payload::PayloadSource;
 use crate::store::{BlobStore, PendingBlob};
-use bytes::Bytes;
 use model::*;
 use persist::Record;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -178,17 +178,6 @@ fn md5_of_segments(parts: &[(Arc<crate::store::Blob>, u64, u64)]) -> std::io::Re
         }
     }
     Ok(md5.finalize())
-}
-
-/// Reads a list of segments fully into memory-sized chunks (used by copies).
-fn read_segments(parts: &[(Arc<crate::store::Blob>, u64, u64)]) -> std::io::Result<Vec<Bytes>> {
-    let mut out = Vec::new();
-    for (blob, off, len) in parts {
-        for chunk in blob.read(*off, *len)? {
-            out.push(chunk?);
-        }
-    }
-    Ok(out)
 }
 
 impl Service {
@@ -818,11 +807,7 @@ impl Service {
             }
             (segments_range(&src.segments, off, len), algorithm)
         };
-        let chunks = tokio::task::spawn_blocking(move || read_segments(&segments))
-            .await
-            .map_err(ServiceError::internal)?
-            .map_err(ServiceError::internal)?;
-        let mut payload = BytesPayload::new(chunks, algorithm);
+        let mut payload = copy_payload::SegmentsPayload::start(segments, algorithm);
         let (blob, _) = self.stream_into_blob(&mut payload, limits, None).await?;
         let digest = payload.finish().await?;
         let blob = blob.commit().map_err(ServiceError::internal)?;
