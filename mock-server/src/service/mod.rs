@@ -1067,7 +1067,9 @@ impl Service {
         if let Some(expected) = checks.object_size.filter(|&n| n != size) {
             return Err(ServiceError::with_message(
                 ErrorCode::InvalidRequest,
-                format!("The provided 'x-amz-mp-object-size' header value {expected} does not match what was computed: {size}"),
+                format!(
+                    "The object size the request expects, {expected}, does not match what its parts make: {size}"
+                ),
             ));
         }
         let checksum = upload
