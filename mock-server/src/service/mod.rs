@@ -432,17 +432,21 @@ impl Service {
         };
         let mut parts_count = None;
         let selected = if let Some(n) = part_number {
-            let count = o.parts_count.unwrap_or(1);
-            if n == 0 || n > count {
-                return Err(ServiceError::new(ErrorCode::InvalidPartNumber)
+            let invalid = || {
+                ServiceError::new(ErrorCode::InvalidPartNumber)
                     .field("PartNumberRequested", n.to_string())
-                    .field("ActualPartCount", count.to_string()));
-            }
-            parts_count = Some(count);
-            if o.parts_count.is_some() {
+                    .field("ActualPartCount", o.parts_count.unwrap_or(1).to_string())
+            };
+            // Part n is the n-th part the complete listed (as MinIO counts them). An object not
+            // assembled from parts is its own part 1 and, as on S3, reports no parts count.
+            if let Some(count) = o.parts_count {
+                if n == 0 || n > count {
+                    return Err(invalid());
+                }
                 let idx = (n - 1) as usize;
-                let offset: u64 = o.segments[..idx].iter().map(|s| s.len).sum();
-                let seg = &o.segments[idx];
+                parts_count = Some(count);
+                let offset: u64 = o.segments.iter().take(idx).map(|s| s.len).sum();
+                let seg = o.segments.get(idx).ok_or_else(invalid)?;
                 // A part read reports the part's own checksum, never the whole object's.
                 checksum = match (checksum_mode, &seg.checksum, &o.checksum) {
                     (true, Some(c), Some(oc)) if oc.checksum_type == ChecksumType::Composite => {
@@ -455,8 +459,10 @@ impl Service {
                     _ => None,
                 };
                 Some((offset, seg.len))
-            } else {
+            } else if n == 1 {
                 Some((0, o.size))
+            } else {
+                return Err(invalid());
             }
         } else if let Some(r) = range {
             checksum = None;
@@ -497,24 +503,35 @@ impl Service {
             let from = marker.unwrap_or(0);
             // S3 lists the parts only of objects uploaded with an additional checksum.
             let listed = o.segments.iter().all(|s| s.checksum.is_some());
-            let page: Vec<ObjectPart> = (1u32..)
-                .zip(&o.segments)
+            let mut after = o
+                .segments
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (u32::try_from(i + 1).unwrap_or(u32::MAX), s))
                 .filter(|(n, _)| *n > from)
-                .take(max)
-                .filter(|_| listed)
-                .map(|(number, s)| ObjectPart {
+                .peekable();
+            let mut page = Vec::new();
+            while page.len() < max {
+                let Some((number, s)) = after.next() else {
+                    break;
+                };
+                page.push(ObjectPart {
                     number,
                     size: s.len,
                     checksum: s.checksum.clone(),
-                })
-                .collect();
-            let next = page.last().map(|p| p.number);
+                });
+            }
+            let next_part_number_marker = page.last().map(|p| p.number);
+            if !listed {
+                // The paging still applies; only the Part elements are left out.
+                page.clear();
+            }
             ObjectParts {
                 parts_count: count,
                 part_number_marker: from,
-                next_part_number_marker: next,
+                next_part_number_marker,
                 max_parts: max,
-                is_truncated: next.is_some_and(|n| n < count),
+                is_truncated: after.peek().is_some(),
                 parts: page,
             }
         });

@@ -135,16 +135,53 @@ async fn complete_subset_replaced_part_and_cleanup() {
         let err = svc.abort_multipart_upload("bkt", "k", &id).unwrap_err();
         assert_eq!(err.code, ErrorCode::NoSuchUpload);
 
-        // Part numbers of a GET.
-        let body = svc
-            .get_object("bkt", "k", None, Some(2), &Conditions::default(), false)
-            .unwrap();
+        // Part n of a GET is the n-th part the complete listed (1, 2, 4 -> 1, 2, 3).
+        let get_part = |n| svc.get_object("bkt", "k", None, Some(n), &Conditions::default(), false);
+        let last = get_part(3).unwrap();
+        assert_eq!(last.range, Some((10, 2)), "the third listed part");
+        assert_eq!(last.parts_count, Some(3));
+        drop(last);
+        let body = get_part(2).unwrap();
         assert_eq!(body.range, Some((5, 5)));
-        assert_eq!(body.parts_count, Some(3));
+        for missing in [0, 4] {
+            let err = get_part(missing).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidPartNumber, "part {missing}");
+        }
+        // An object not assembled from parts is its own part 1, without a parts count.
+        svc.put_object(
+            "bkt",
+            "single",
+            ObjectAttrs::default(),
+            false,
+            BytesPayload::from_bytes("hello"),
+            &SMALL,
+        )
+        .await
+        .unwrap();
+        let whole = svc
+            .get_object(
+                "bkt",
+                "single",
+                None,
+                Some(1),
+                &Conditions::default(),
+                false,
+            )
+            .unwrap();
+        assert_eq!((whole.range, whole.parts_count), (Some((0, 5)), None));
         let err = svc
-            .get_object("bkt", "k", None, Some(4), &Conditions::default(), false)
+            .get_object(
+                "bkt",
+                "single",
+                None,
+                Some(2),
+                &Conditions::default(),
+                false,
+            )
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidPartNumber);
+        drop(whole);
+        svc.delete_object("bkt", "single").unwrap();
 
         svc.delete_object("bkt", "k").unwrap();
         assert_eq!(
