@@ -35,7 +35,39 @@ pub struct DiskStore {
     sizes: Arc<Mutex<HashMap<BlobId, u64>>>,
     packs: Arc<Packs>,
     free: Arc<FreeFiles>,
+    /// Blob files with readers open, and how many. A reader must go on reading the bytes it
+    /// opened after the blob is deleted (a GET streaming an object that is deleted or
+    /// replaced meanwhile), so such a file is unlinked, never reused.
+    readers: Arc<Mutex<HashMap<BlobId, usize>>>,
     closed: std::sync::atomic::AtomicBool,
+}
+
+/// Counts one open reader of a blob file for as long as it lives.
+struct OpenReader {
+    id: BlobId,
+    readers: Arc<Mutex<HashMap<BlobId, usize>>>,
+}
+
+impl OpenReader {
+    fn new(id: BlobId, readers: &Arc<Mutex<HashMap<BlobId, usize>>>) -> OpenReader {
+        *lock(readers).entry(id).or_insert(0) += 1;
+        OpenReader {
+            id,
+            readers: readers.clone(),
+        }
+    }
+}
+
+impl Drop for OpenReader {
+    fn drop(&mut self) {
+        let mut readers = lock(&self.readers);
+        if let Some(n) = readers.get_mut(&self.id) {
+            *n -= 1;
+            if *n == 0 {
+                readers.remove(&self.id);
+            }
+        }
+    }
 }
 
 /// How a [`DiskStore`] is opened.
@@ -131,6 +163,7 @@ impl DiskStore {
             sizes: Arc::new(Mutex::new(sizes)),
             packs,
             free,
+            readers: Arc::new(Mutex::new(HashMap::new())),
             closed: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -348,9 +381,12 @@ impl BlobStore for DiskStore {
             return Ok(Box::new((!data.is_empty()).then_some(Ok(data)).into_iter()));
         }
         let file = File::open(self.path(id))?;
+        let open = OpenReader::new(id, &self.readers);
         let end = offset.saturating_add(len);
         let mut pos = offset;
         Ok(Box::new(std::iter::from_fn(move || {
+            // Held by the iterator: the count drops when the reader does.
+            let _open = &open;
             if pos >= end {
                 return None;
             }
@@ -378,7 +414,13 @@ impl BlobStore for DiskStore {
         }
         let len = lock(&self.sizes).remove(&id);
         if let Some(len) = len {
-            self.free.give(&self.path(id), len);
+            // No reader can open the blob from here on (opening needs a handle to it, and
+            // this is its last one going); one already open keeps the file to itself.
+            if lock(&self.readers).contains_key(&id) {
+                let _ = fs::remove_file(self.path(id));
+            } else {
+                self.free.give(&self.path(id), len);
+            }
         }
     }
 
@@ -530,6 +572,31 @@ mod tests {
         assert_eq!(free_files(dir.path()).len(), 1);
         let _store = open(dir.path(), 1 << 20);
         assert!(free_files(dir.path()).is_empty(), "removed at open");
+    }
+
+    #[test]
+    fn a_file_being_read_is_not_reused_after_its_blob_is_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path(), 8 << 20);
+        let old: Vec<u8> = (0..3_000_000u32).map(|i| (i % 241) as u8).collect();
+        let blob = put(&store, &old);
+        let mut reader = blob.read(0, blob.len()).unwrap();
+        let mut got = reader.next().unwrap().unwrap().to_vec();
+        // Deleted while being read, then a new blob of the same size is written.
+        drop(blob);
+        assert!(
+            free_files(dir.path()).is_empty(),
+            "not kept for reuse while read"
+        );
+        let new = put(&store, &vec![b'n'; 3_000_000]);
+        for chunk in reader {
+            got.extend_from_slice(&chunk.unwrap());
+        }
+        assert!(got == old, "the reader saw only the old bytes");
+        assert_eq!(read_all(&new), vec![b'n'; 3_000_000]);
+        // Once no reader is open, deleted files are reused again.
+        drop(new);
+        assert_eq!(free_files(dir.path()), [3_000_000]);
     }
 
     fn tmp_len(dir: &Path) -> u64 {
