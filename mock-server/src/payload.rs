@@ -2,8 +2,8 @@
 //!
 //! The service writes chunks into a blob as they come and asks for the digests at the end; it
 //! never sees HTTP framing, aws-chunked encoding or dialect headers. The HTTP layer implements
-//! [`PayloadSource`] over a hyper body (see [`crate::http::body`]); tests and the copy paths
-//! use [`BytesPayload`].
+//! [`PayloadSource`] over a hyper body (see [`crate::http::body`]); a copied part streams its
+//! source through one of its own; tests use [`BytesPayload`].
 
 use crate::checksum::{Checksum, ChecksumAlgorithm, Checksummer, Md5};
 use crate::error::{ErrorCode, ServiceError};
@@ -130,7 +130,7 @@ impl Digester {
     }
 }
 
-/// A payload held in memory (tests, copies).
+/// A payload held in memory (tests, and embedders feeding the service directly).
 pub struct BytesPayload {
     chunks: std::vec::IntoIter<Bytes>,
     digest: Digester,

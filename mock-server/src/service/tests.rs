@@ -30,6 +30,14 @@ fn services() -> Vec<(Service, Option<tempfile::TempDir>)> {
     ]
 }
 
+/// Starts an upload of `bkt/key` without a checksum; returns its id.
+fn new_upload(svc: &Service, key: &str) -> String {
+    upload_id(
+        svc.create_multipart_upload("bkt", key, ObjectAttrs::default(), None)
+            .expect("create upload"),
+    )
+}
+
 fn upload_id(out: Output) -> String {
     match out {
         Output::Initiated { upload_id, .. } => upload_id,
@@ -84,10 +92,7 @@ fn part(n: u32, etag: &str) -> CompletePart {
 async fn complete_subset_replaced_part_and_cleanup() {
     for (svc, _dir) in services() {
         svc.create_bucket("bkt").unwrap();
-        let id = upload_id(
-            svc.create_multipart_upload("bkt", "k", ObjectAttrs::default(), None)
-                .unwrap(),
-        );
+        let id = new_upload(&svc, "k");
         let e1 = put_part(&svc, &id, 1, b"aaaaa").await;
         let _old = put_part(&svc, &id, 2, b"xxxxx").await;
         let e2 = put_part(&svc, &id, 2, b"bbbbb").await; // replaces part 2
@@ -198,10 +203,7 @@ async fn complete_subset_replaced_part_and_cleanup() {
 async fn entity_too_small_only_for_non_last_parts() {
     for (svc, _dir) in services() {
         svc.create_bucket("bkt").unwrap();
-        let id = upload_id(
-            svc.create_multipart_upload("bkt", "k", ObjectAttrs::default(), None)
-                .unwrap(),
-        );
+        let id = new_upload(&svc, "k");
         let e1 = put_part(&svc, &id, 1, b"abc").await;
         let e2 = put_part(&svc, &id, 2, b"defgh").await;
         let err = complete(&svc, &id, &[part(1, &e1), part(2, &e2)]).unwrap_err();
@@ -216,10 +218,7 @@ async fn entity_too_small_only_for_non_last_parts() {
 async fn abort_frees_parts_and_part_numbers_are_checked() {
     for (svc, _dir) in services() {
         svc.create_bucket("bkt").unwrap();
-        let id = upload_id(
-            svc.create_multipart_upload("bkt", "k", ObjectAttrs::default(), None)
-                .unwrap(),
-        );
+        let id = new_upload(&svc, "k");
         put_part(&svc, &id, 1, b"abc").await;
         for bad in [0, 10_001] {
             let err = svc
@@ -273,10 +272,7 @@ async fn disk_state_survives_restart_and_orphans_are_swept() {
         )
         .await
         .unwrap();
-        id = upload_id(
-            svc.create_multipart_upload("bkt", "k", ObjectAttrs::default(), None)
-                .unwrap(),
-        );
+        id = new_upload(&svc, "k");
         e1 = put_part(&svc, &id, 1, b"part-one").await;
         put_part(&svc, &id, 2, b"part-two").await;
         // A blob that no record refers to, as left by a crash mid-upload.
@@ -331,10 +327,7 @@ async fn list_parts_marker_none_includes_part_zero() {
     };
     for (svc, _dir) in services() {
         svc.create_bucket("bkt").unwrap();
-        let id = upload_id(
-            svc.create_multipart_upload("bkt", "k", ObjectAttrs::default(), None)
-                .unwrap(),
-        );
+        let id = new_upload(&svc, "k");
         for n in 0..3u32 {
             let data = vec![b'a' + n as u8; 8];
             svc.upload_part(
@@ -368,10 +361,7 @@ async fn list_parts_marker_none_includes_part_zero() {
 async fn a_copied_part_streams_across_segments_and_read_chunks() {
     for (svc, _dir) in services() {
         svc.create_bucket("bkt").unwrap();
-        let id = upload_id(
-            svc.create_multipart_upload("bkt", "k", ObjectAttrs::default(), None)
-                .unwrap(),
-        );
+        let id = new_upload(&svc, "k");
         let data: Vec<Vec<u8>> = (0..3u32)
             .map(|i| {
                 (0..1_500_000u32)
@@ -387,10 +377,7 @@ async fn a_copied_part_streams_across_segments_and_read_chunks() {
         complete(&svc, &id, &parts).unwrap();
         let whole = data.concat();
 
-        let id2 = upload_id(
-            svc.create_multipart_upload("bkt", "k2", ObjectAttrs::default(), None)
-                .unwrap(),
-        );
+        let id2 = new_upload(&svc, "k2");
         let source = CopySource {
             bucket: "bkt".into(),
             key: "k".into(),
@@ -425,10 +412,7 @@ async fn a_copied_part_streams_across_segments_and_read_chunks() {
         .unwrap();
         assert_eq!(read_object(&svc, "k2"), want);
         // A range past the source's end is refused, and nothing is stored.
-        let id3 = upload_id(
-            svc.create_multipart_upload("bkt", "k3", ObjectAttrs::default(), None)
-                .unwrap(),
-        );
+        let id3 = new_upload(&svc, "k3");
         let blobs = svc.snapshot().blob_count;
         let past = RangeSpec::FromTo(0, whole.len() as u64);
         let err = svc
